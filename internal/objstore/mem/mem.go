@@ -1,0 +1,218 @@
+// Package mem is the in-memory objstore backend, for tests of the layers
+// above storage. It keeps objects in a map and has the same semantics as the
+// fs and s3 backends: ETags are the MD5 of the content (as S3 gives for
+// single-part uploads), conditions are checked and applied atomically, and
+// writers make nothing visible before Commit.
+//
+// Everything is lost when the process exits. Clone copies the contents, so a
+// test can simulate a crash by dropping a Store and opening a new one over
+// the copy of what was durable.
+package mem
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoalstream/shoal/internal/objstore"
+)
+
+type object struct {
+	data []byte
+	etag string
+	mod  time.Time
+}
+
+// Backend is an in-memory objstore.Backend.
+type Backend struct {
+	mu      sync.Mutex
+	objects map[string]object
+}
+
+// New returns an empty in-memory backend.
+func New() *Backend { return &Backend{objects: make(map[string]object)} }
+
+// NewStore returns a Store over a new empty in-memory backend.
+func NewStore() *objstore.Store {
+	return objstore.New(New(), objstore.Options{Name: "memory"})
+}
+
+// Clone returns a new backend holding a copy of b's objects.
+func (b *Backend) Clone() *Backend {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := New()
+	for k, o := range b.objects {
+		c.objects[k] = object{data: slices.Clone(o.data), etag: o.etag, mod: o.mod}
+	}
+	return c
+}
+
+func etagOf(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Get implements objstore.Backend.
+func (b *Backend) Get(ctx context.Context, key string, offset, length int64) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.objects[key]
+	if !ok {
+		return nil, objstore.ErrNotFound
+	}
+	size := int64(len(o.data))
+	if offset >= size {
+		return []byte{}, nil
+	}
+	end := size
+	if length >= 0 && offset+length < size {
+		end = offset + length
+	}
+	return slices.Clone(o.data[offset:end]), nil
+}
+
+// Head implements objstore.Backend.
+func (b *Backend) Head(ctx context.Context, key string) (objstore.Info, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.objects[key]
+	if !ok {
+		return objstore.Info{}, objstore.ErrNotFound
+	}
+	return objstore.Info{Key: key, Size: int64(len(o.data)), ETag: o.etag, LastModified: o.mod}, nil
+}
+
+// List implements objstore.Backend.
+func (b *Backend) List(ctx context.Context, prefix string, opts objstore.ListOptions) (objstore.ListPage, error) {
+	b.mu.Lock()
+	var keys []string
+	for k := range b.objects {
+		if strings.HasPrefix(k, prefix) && k > opts.StartAfter {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var page objstore.ListPage
+	if len(keys) > opts.MaxKeys {
+		keys, page.More = keys[:opts.MaxKeys], true
+	}
+	for _, k := range keys {
+		o := b.objects[k]
+		page.Objects = append(page.Objects, objstore.Info{Key: k, Size: int64(len(o.data)), LastModified: o.mod})
+	}
+	b.mu.Unlock()
+	return page, nil
+}
+
+// Put implements objstore.Backend.
+func (b *Backend) Put(ctx context.Context, key string, data []byte, cond objstore.Condition) (objstore.Info, error) {
+	return b.put(key, slices.Clone(data), cond)
+}
+
+// put stores data (which the backend now owns) if cond holds.
+func (b *Backend) put(key string, data []byte, cond objstore.Condition) (objstore.Info, error) {
+	etag := etagOf(data)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, exists := b.objects[key]
+	if cond.IsIfAbsent() && exists {
+		return objstore.Info{}, fmt.Errorf("%w: object exists", objstore.ErrPreconditionFailed)
+	}
+	if want, ok := cond.MatchETag(); ok {
+		if !exists {
+			return objstore.Info{}, fmt.Errorf("%w: no object to match ETag %s", objstore.ErrPreconditionFailed, want)
+		}
+		if old.etag != want {
+			return objstore.Info{}, fmt.Errorf("%w: ETag is %s, not %s", objstore.ErrPreconditionFailed, old.etag, want)
+		}
+	}
+	o := object{data: data, etag: etag, mod: time.Now()}
+	b.objects[key] = o
+	return objstore.Info{Key: key, Size: int64(len(data)), ETag: etag, LastModified: o.mod}, nil
+}
+
+// Delete implements objstore.Backend.
+func (b *Backend) Delete(ctx context.Context, key string) error {
+	b.mu.Lock()
+	delete(b.objects, key)
+	b.mu.Unlock()
+	return nil
+}
+
+// Close implements objstore.Backend. It releases nothing: the contents stay
+// readable through Clone, which is how tests reopen a "crashed" store.
+func (b *Backend) Close() error { return nil }
+
+// NewWriter implements objstore.Backend.
+func (b *Backend) NewWriter(ctx context.Context, key string, opts objstore.WriterOptions) (objstore.BackendWriter, error) {
+	w := &writer{b: b, key: key, cond: opts.Condition}
+	w.stop = context.AfterFunc(ctx, func() { w.abort(fmt.Errorf("writer aborted: %w", context.Cause(ctx))) })
+	return w, nil
+}
+
+type writer struct {
+	b    *Backend
+	key  string
+	cond objstore.Condition
+	stop func() bool
+
+	mu       sync.Mutex
+	buf      []byte
+	abortErr error // why the writer was aborted; nil while it is not
+	done     bool
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.abortErr != nil {
+		return 0, w.abortErr
+	}
+	if w.done {
+		return 0, objstore.ErrClosed
+	}
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+func (w *writer) Commit(ctx context.Context) (objstore.Info, error) {
+	w.stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.abortErr != nil {
+		return objstore.Info{}, w.abortErr
+	}
+	if w.done {
+		return objstore.Info{}, objstore.ErrClosed
+	}
+	w.done = true
+	if err := ctx.Err(); err != nil {
+		return objstore.Info{}, err
+	}
+	data := w.buf
+	w.buf = nil
+	if data == nil {
+		data = []byte{}
+	}
+	return w.b.put(w.key, data, w.cond)
+}
+
+func (w *writer) Close() error {
+	w.abort(fmt.Errorf("writer aborted: %w", objstore.ErrClosed))
+	return nil
+}
+
+func (w *writer) abort(why error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done && w.abortErr == nil {
+		w.abortErr = why
+		w.buf = nil
+	}
+}
