@@ -7,14 +7,17 @@
 // a journal file, one write and one fsync per frame.
 //
 //	flush frame
-//	+--------+--------+----------------+--------+----------+-----------------+
-//	| magic  | length | seq            | crc    | reserved | body            |
-//	| u32    | u32    | u64            | u32    | u32 = 0  | length bytes    |
-//	+--------+--------+----------------+--------+----------+-----------------+
-//	 0        4        8                16       20         24 (FrameHeaderSize)
+//	+-------+--------+--------+--------+-------+----------+----------------+
+//	| magic | length | seq    | epoch  | crc   | reserved | body           |
+//	| u32   | u32    | u64    | u64    | u32   | u32 = 0  | length bytes   |
+//	+-------+--------+--------+--------+-------+----------+----------------+
+//	 0       4        8        16       24      28         32 (FrameHeaderSize)
 //
 //	magic  = FrameMagic ("SHJ1" little-endian)
-//	crc    = CRC-32C (Castagnoli) over bytes 0..16 of the header, then the body
+//	seq    = the frame's place in the journal (dense: 1, 2, 3, …)
+//	epoch  = the writer's epoch: the seq at which the writing server claimed
+//	         the journal (see logstore's fencing)
+//	crc    = CRC-32C (Castagnoli) over bytes 0..24 of the header, then the body
 //	body   = records back to back:
 //	         +------+-----------+-----------------+
 //	         | type | length    | payload         |
@@ -46,7 +49,7 @@ import (
 // Part of the format; never change.
 const (
 	FrameMagic       uint32 = 0x314a4853 // "SHJ1"
-	FrameHeaderSize         = 24
+	FrameHeaderSize         = 32
 	RecordHeaderSize        = 5
 )
 
@@ -117,9 +120,9 @@ func (b *FrameBuilder) AddRecord(t RecordType, n int) []byte {
 // BodyLen is how many body bytes the frame holds so far.
 func (b *FrameBuilder) BodyLen() int { return max(len(b.buf)-FrameHeaderSize, 0) }
 
-// Finish seals the frame with its sequence number and returns its bytes,
-// which stay valid until the next Reset or Add.
-func (b *FrameBuilder) Finish(seq uint64) []byte {
+// Finish seals the frame with its sequence number and writer epoch and
+// returns its bytes, which stay valid until the next Reset or Add.
+func (b *FrameBuilder) Finish(seq, epoch uint64) []byte {
 	if len(b.buf) < FrameHeaderSize {
 		b.Reset()
 	}
@@ -128,20 +131,22 @@ func (b *FrameBuilder) Finish(seq uint64) []byte {
 	le.PutUint32(h[0:], FrameMagic)
 	le.PutUint32(h[4:], uint32(len(b.buf)-FrameHeaderSize))
 	le.PutUint64(h[8:], seq)
-	le.PutUint32(h[20:], 0)
-	le.PutUint32(h[16:], frameCRC(b.buf))
+	le.PutUint64(h[16:], epoch)
+	le.PutUint32(h[28:], 0)
+	le.PutUint32(h[24:], frameCRC(b.buf))
 	return b.buf
 }
 
 func frameCRC(frame []byte) uint32 {
-	c := crc32.Update(0, castagnoli, frame[:16])
+	c := crc32.Update(0, castagnoli, frame[:24])
 	return crc32.Update(c, castagnoli, frame[FrameHeaderSize:])
 }
 
 // Frame is one decoded flush frame.
 type Frame struct {
-	Seq  uint64
-	Body []byte // aliases the reader's input
+	Seq   uint64
+	Epoch uint64
+	Body  []byte // aliases the reader's input
 	// Offset is where the frame starts in the input, and End where it ends.
 	Offset, End int
 }
@@ -169,23 +174,23 @@ func (f Frame) Records(yield func(Record) bool) error {
 }
 
 // checkFrame decodes the frame at the start of b, or says why it cannot.
-func checkFrame(b []byte) (seq uint64, bodyLen int, ok bool) {
+func checkFrame(b []byte) (seq, epoch uint64, bodyLen int, ok bool) {
 	if len(b) < FrameHeaderSize {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	le := binary.LittleEndian
-	if le.Uint32(b[0:]) != FrameMagic || le.Uint32(b[20:]) != 0 {
-		return 0, 0, false
+	if le.Uint32(b[0:]) != FrameMagic || le.Uint32(b[28:]) != 0 {
+		return 0, 0, 0, false
 	}
 	n := le.Uint32(b[4:])
 	if n > MaxFrameBody || int(n) > len(b)-FrameHeaderSize {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	frame := b[:FrameHeaderSize+int(n)]
-	if le.Uint32(b[16:]) != frameCRC(frame) {
-		return 0, 0, false
+	if le.Uint32(b[24:]) != frameCRC(frame) {
+		return 0, 0, 0, false
 	}
-	return le.Uint64(b[8:]), int(n), true
+	return le.Uint64(b[8:]), le.Uint64(b[16:]), int(n), true
 }
 
 // Reader decodes the frames of a journal held in memory (one object, or a
@@ -210,14 +215,14 @@ func (r *Reader) Next() (f Frame, ok bool, err error) {
 	if r.pos >= len(r.b) {
 		return Frame{}, false, nil
 	}
-	seq, n, valid := checkFrame(r.b[r.pos:])
+	seq, epoch, n, valid := checkFrame(r.b[r.pos:])
 	if !valid {
 		if at, found := r.validFrameAfter(r.pos + 1); found {
 			return Frame{}, false, fmt.Errorf("%w: damaged frame at byte %d, valid frame at byte %d", ErrCorrupt, r.pos, at)
 		}
 		return Frame{}, false, fmt.Errorf("%w: %d bytes from byte %d do not form a whole frame", ErrTornTail, len(r.b)-r.pos, r.pos)
 	}
-	f = Frame{Seq: seq, Body: r.b[r.pos+FrameHeaderSize : r.pos+FrameHeaderSize+n], Offset: r.pos}
+	f = Frame{Seq: seq, Epoch: epoch, Body: r.b[r.pos+FrameHeaderSize : r.pos+FrameHeaderSize+n], Offset: r.pos}
 	r.pos += FrameHeaderSize + n
 	f.End = r.pos
 	return f, true, nil
@@ -231,7 +236,7 @@ func (r *Reader) validFrameAfter(from int) (int, bool) {
 		if r.b[at] != magic[0] || r.b[at+1] != magic[1] || r.b[at+2] != magic[2] || r.b[at+3] != magic[3] {
 			continue
 		}
-		if _, _, ok := checkFrame(r.b[at:]); ok {
+		if _, _, _, ok := checkFrame(r.b[at:]); ok {
 			return at, true
 		}
 	}

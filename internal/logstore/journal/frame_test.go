@@ -18,7 +18,7 @@ func buildJournal(t testing.TB, n int) ([]byte, []int) {
 			b.Add(RecordBatch, []byte(fmt.Sprintf("frame %d record %d %s", i, j, bytes.Repeat([]byte{'x'}, i*7))))
 		}
 		b.Add(RecordMeta, nil)
-		out = append(out, b.Finish(uint64(100+i))...)
+		out = append(out, b.Finish(uint64(100+i), 7)...)
 		ends = append(ends, len(out))
 	}
 	return out, ends
@@ -44,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("read %d frames, %v", len(frames), err)
 	}
 	for i, f := range frames {
-		if f.Seq != uint64(100+i) || f.End != ends[i] {
+		if f.Seq != uint64(100+i) || f.Epoch != 7 || f.End != ends[i] {
 			t.Fatalf("frame %d: seq %d end %d", i, f.Seq, f.End)
 		}
 		var recs []Record
@@ -78,7 +78,7 @@ func TestTornTailAtEveryOffset(t *testing.T) {
 		// Recovery cuts there and appends a new frame.
 		var fb FrameBuilder
 		fb.Add(RecordMeta, []byte("after recovery"))
-		repaired := append(append([]byte(nil), b[:r.Offset()]...), fb.Finish(999)...)
+		repaired := append(append([]byte(nil), b[:r.Offset()]...), fb.Finish(999, 7)...)
 		frames, _, err = readAll(repaired)
 		if err != nil || len(frames) != 4 || frames[3].Seq != 999 {
 			t.Fatalf("%s: after repair %d frames, %v", name, len(frames), err)
@@ -109,7 +109,7 @@ func TestCorruptMiddle(t *testing.T) {
 		if frame > 0 {
 			start = ends[frame-1]
 		}
-		for _, at := range []int{start, start + 4, start + 16, start + FrameHeaderSize, ends[frame] - 1} {
+		for _, at := range []int{start, start + 4, start + 16, start + 24, start + FrameHeaderSize, ends[frame] - 1} {
 			b := append([]byte(nil), j...)
 			b[at] ^= 0x01
 			frames, r, err := readAll(b)
@@ -127,13 +127,13 @@ func TestRecordsOverrun(t *testing.T) {
 	var b FrameBuilder
 	payload := b.AddRecord(RecordBatch, 10)
 	copy(payload, "0123456789")
-	frame := b.Finish(1)
+	frame := b.Finish(1, 1)
 	// Damage a record length and re-seal the frame CRC: the frame is valid,
 	// its body is not.
 	frame[FrameHeaderSize+1] = 200
 	var fb FrameBuilder
 	fb.buf = append([]byte(nil), frame...)
-	frame = fb.Finish(1)
+	frame = fb.Finish(1, 1)
 	f, ok, err := NewReader(frame).Next()
 	if err != nil || !ok {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func FuzzReader(f *testing.F) {
 			if err := fr.Records(func(rec Record) bool { fb.Add(rec.Type, rec.Payload); return true }); err != nil {
 				return // a valid frame whose body does not tile: nothing to compare
 			}
-			out = append(out, fb.Finish(fr.Seq)...)
+			out = append(out, fb.Finish(fr.Seq, fr.Epoch)...)
 		}
 		if !bytes.Equal(out, b[:r.Offset()]) {
 			t.Fatalf("re-encoded frames differ from the input")
