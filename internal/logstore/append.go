@@ -1,0 +1,286 @@
+package logstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/logstore/journal"
+	"github.com/shoalstream/shoal/internal/objstore"
+)
+
+// Append validates a producer's batch, assigns it the partition's next
+// offsets and the append time, and adds it to the journal. With AckDurable
+// it returns once the batch is durable (or ctx ends, or SendTimeout passes:
+// ErrTimeout); with AckReceived at once. The returned header is the stamped
+// one. The caller's slice is not kept or changed.
+func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Header, error) {
+	h, err := batch.Validate(b)
+	if err != nil {
+		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
+	}
+	l.mu.Lock()
+	if err := l.writableLocked(); err != nil {
+		l.mu.Unlock()
+		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
+	}
+	p := l.partLocked(k)
+	h.PartitionID = uint64(k.Partition)
+	h.BaseOffset = p.next
+	h.BaseTimestamp = max(uint64(l.opts.Now().UnixMicro()), p.lastTS+1)
+	f := l.mu.open
+	rec := f.fb.AddRecord(journal.RecordBatch, batchRecordHeader+len(b))
+	putPartitionKey(rec, k)
+	copy(rec[batchRecordHeader:], b)
+	batch.Stamp(rec[batchRecordHeader:], h.PartitionID, h.BaseOffset, h.BaseTimestamp)
+	h.Checksum = batch.Checksum(rec[batchRecordHeader:])
+	f.records = append(f.records, frameRecord{
+		part: p,
+		end:  journal.FrameHeaderSize + f.fb.BodyLen(),
+		b:    storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp},
+	})
+	p.next += uint64(h.Count)
+	p.lastTS = h.BaseTimestamp
+	l.mu.Unlock()
+	l.wake()
+	return h, l.await(ctx, f)
+}
+
+// AppendMeta adds a metadata record to the journal. It returns once the
+// record is durable and ApplyMeta has seen it (whatever the AckMode: a
+// metadata change must not be answered before it is safe).
+func (l *Log) AppendMeta(ctx context.Context, rec []byte) error {
+	l.mu.Lock()
+	if err := l.writableLocked(); err != nil {
+		l.mu.Unlock()
+		return fmt.Errorf("append metadata: %w", err)
+	}
+	f := l.mu.open
+	f.fb.Add(journal.RecordMeta, rec)
+	f.records = append(f.records, frameRecord{end: journal.FrameHeaderSize + f.fb.BodyLen()})
+	l.mu.Unlock()
+	l.wake()
+	return l.wait(ctx, f)
+}
+
+func (l *Log) writableLocked() error {
+	switch {
+	case l.mu.fenced != nil:
+		return l.mu.fenced
+	case l.mu.closed:
+		return ErrClosed
+	}
+	return nil
+}
+
+// await waits for f according to the AckMode.
+func (l *Log) await(ctx context.Context, f *openFrame) error {
+	if l.opts.Ack == AckReceived {
+		return nil
+	}
+	return l.wait(ctx, f)
+}
+
+// wait waits until f is durable or failed, ctx ends or SendTimeout passes.
+func (l *Log) wait(ctx context.Context, f *openFrame) error {
+	timer := time.NewTimer(l.opts.SendTimeout)
+	defer timer.Stop()
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return fmt.Errorf("%w (%v)", ErrTimeout, l.opts.SendTimeout)
+	}
+}
+
+// flusher cuts frames and starts their writes until the log is closed and
+// drained. It is the only goroutine that cuts frames; each frame is written
+// by a goroutine of its own, and frames complete in sequence order.
+func (l *Log) flusher() {
+	defer close(l.flushDone)
+	sem := make(chan struct{}, l.opts.MaxInflightFlushes)
+	prev := make(chan struct{}) // completion of the previous frame
+	close(prev)
+	prevErr := new(error)
+	var lastStart time.Time
+	var timer *time.Timer
+	cancelled := l.runCtx.Done()
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if wait := l.opts.MinFlushInterval - time.Since(lastStart); !lastStart.IsZero() && wait > 0 {
+			if timer == nil {
+				timer = time.AfterFunc(wait, l.wake)
+			} else {
+				timer.Reset(wait)
+			}
+		} else if f, frame, seq, ok := l.cut(len(sem), cap(sem)); ok {
+			lastStart = time.Now()
+			sem <- struct{}{}
+			done, errSlot := make(chan struct{}), new(error)
+			go l.flush(f, frame, seq, sem, prev, prevErr, done, errSlot)
+			prev, prevErr = done, errSlot
+			continue
+		}
+		l.mu.Lock()
+		drained := len(l.mu.open.records) == 0 && (l.mu.closed || l.mu.fenced != nil)
+		l.mu.Unlock()
+		if drained {
+			break
+		}
+		select {
+		case <-l.kick:
+		case <-cancelled:
+			cancelled = nil
+			l.failOpen(fmt.Errorf("journal: %w before the write was durable", ErrClosed))
+		}
+	}
+	// Wait for the frames in flight.
+	for range cap(sem) {
+		sem <- struct{}{}
+	}
+}
+
+// cut takes the open frame for a flush if it should go now: data waits,
+// a flush slot is free, and nothing is in flight or the frame is full or the
+// log is closing.
+func (l *Log) cut(inflight, maxInflight int) (f *openFrame, frame []byte, seq uint64, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f = l.mu.open
+	if len(f.records) == 0 || inflight >= maxInflight {
+		return nil, nil, 0, false
+	}
+	if inflight > 0 && f.fb.BodyLen() < l.opts.FlushBytes && !l.mu.closed {
+		return nil, nil, 0, false
+	}
+	seq = l.mu.nextSeq
+	l.mu.nextSeq++
+	l.mu.open = newOpenFrame()
+	return f, f.fb.Finish(seq, l.epoch), seq, true
+}
+
+// flush writes a cut frame and, once the previous frame (prev) completed,
+// publishes it: batches become visible, metadata records go to ApplyMeta,
+// and the appenders waiting on it are answered.
+func (l *Log) flush(f *openFrame, frame []byte, seq uint64, sem chan struct{}, prev <-chan struct{}, prevErr *error, done chan struct{}, errSlot *error) {
+	defer func() { <-sem; l.wake() }()
+	defer close(done)
+
+	err := l.writeFrame(seq, frame)
+	<-prev
+	if err == nil && *prevErr != nil {
+		err = *prevErr // an earlier frame failed: this one must not be acknowledged
+	}
+	*errSlot = err
+	if err != nil {
+		l.fail(err)
+		f.err = err
+		close(f.done)
+		return
+	}
+	pos := journal.FrameHeaderSize
+	for _, r := range f.records {
+		payload := frame[pos+journal.RecordHeaderSize : r.end]
+		pos = r.end
+		if r.part == nil {
+			l.opts.ApplyMeta(payload)
+			continue
+		}
+		sb := r.b
+		sb.data = payload[batchRecordHeader:]
+		r.part.publish(sb)
+	}
+	close(f.done)
+}
+
+// fail records a permanent failure: no more writes are accepted and the
+// open frame's waiters get err.
+func (l *Log) fail(err error) {
+	l.mu.Lock()
+	first := l.mu.fenced == nil
+	if first {
+		l.mu.fenced = err
+	}
+	l.mu.Unlock()
+	if first {
+		if errors.Is(err, ErrFenced) {
+			l.log.Error("journal write refused: another server has taken over this store; accepting no more writes", "err", err)
+		} else if !errors.Is(err, ErrClosed) {
+			l.log.Error("journal failed; accepting no more writes", "err", err)
+		}
+	}
+	l.failOpen(err)
+}
+
+// failOpen fails the appends waiting in the open frame.
+func (l *Log) failOpen(err error) {
+	l.mu.Lock()
+	f := l.mu.open
+	if len(f.records) > 0 {
+		l.mu.open = newOpenFrame()
+	} else {
+		f = nil
+	}
+	l.mu.Unlock()
+	if f != nil {
+		f.err = err
+		close(f.done)
+	}
+}
+
+// writeFrame makes frame durable as journal/<seq>, retrying with backoff
+// through outages until it succeeds, the store says another server owns
+// the journal (ErrFenced), or the log is closed for good.
+func (l *Log) writeFrame(seq uint64, frame []byte) error {
+	key := journalKey(seq)
+	backoff := l.opts.RetryBackoff
+	for attempt := 1; ; attempt++ {
+		_, err := l.store.Put(l.runCtx, key, frame, objstore.IfAbsent())
+		if err == nil {
+			if attempt > 1 {
+				l.log.Info("journal write succeeded after retries", "key", key, "attempts", attempt)
+			}
+			return nil
+		}
+		if errors.Is(err, objstore.ErrPreconditionFailed) {
+			// Taken: by an earlier attempt of ours that did land, or by
+			// another server.
+			landed, rerr := l.isOurs(key, frame)
+			if rerr == nil && landed {
+				return nil
+			}
+			if rerr == nil {
+				return fmt.Errorf("%w (%s exists and was not written by this server, epoch %d)", ErrFenced, key, l.epoch)
+			}
+			err = rerr
+		}
+		if l.runCtx.Err() != nil {
+			return fmt.Errorf("journal write %s: %w", key, ErrClosed)
+		}
+		l.log.Warn("journal write failed; retrying", "key", key, "attempt", attempt, "retry_in", backoff, "err", err)
+		select {
+		case <-time.After(backoff):
+		case <-l.runCtx.Done():
+			return fmt.Errorf("journal write %s: %w", key, ErrClosed)
+		}
+		backoff = min(2*backoff, l.opts.MaxRetryBackoff)
+	}
+}
+
+// isOurs reports whether the object at key holds exactly frame.
+func (l *Log) isOurs(key string, frame []byte) (bool, error) {
+	got, err := l.store.Get(l.runCtx, key)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(got, frame), nil
+}

@@ -1,0 +1,262 @@
+// Package logstore owns how a message becomes durable and comes back after
+// a crash: the partition logs, the node-wide journal with group commit, and
+// recovery and fencing, over any objstore.Store (it knows nothing of files
+// or S3).
+//
+// # Write path
+//
+// Append validates a producer's batch (internal/batch), assigns its offsets
+// and append time in the partition, and adds it as a record to the open
+// journal frame, which every partition shares. A flusher goroutine cuts the
+// open frame when the previous flush is done and data is waiting, or when
+// the frame reaches Options.FlushBytes, never more often than
+// Options.MinFlushInterval, and writes it as one object journal/<seq> with
+// IfAbsent: with a thousand busy partitions a flush is still one PUT. Up to
+// Options.MaxInflightFlushes flushes are written at once; they complete in
+// sequence order. Only when a frame is durable do its batches become visible
+// to readers and its appenders get their answer (AckDurable). AckReceived
+// answers at once and can lose the last flush window in a crash.
+//
+// Metadata changes (streams, users, consumer offsets …) are records of the
+// same journal (AppendMeta): they cost no PUT of their own. The broker gets
+// them back, in journal order, through Options.ApplyMeta, both live (once
+// durable) and at recovery.
+//
+// # Journal objects and fencing
+//
+// Journal keys are journal/ + the sequence number as 20 decimal digits, so
+// listing order is sequence order. Frames are numbered densely from 1; the
+// frame format is in package journal. A server that opens a store lists the
+// journal, replays the unbroken run of frames from the start, and claims
+// the first free number by writing an empty claim frame there with
+// IfAbsent; that number becomes its epoch, written into every frame it
+// writes. It then also writes claim frames at the next
+// MaxInflightFlushes−1 numbers, so that an older server still running —
+// whose flushes in flight can only be within that many numbers of the first
+// gap — cannot land a frame at or after the new epoch's claim: its next
+// journal write fails with ErrPreconditionFailed, and it stops accepting
+// writes and fails the appends waiting on it with ErrFenced. Replay ignores
+// frames whose epoch is older than an epoch already seen (an old server's
+// write that raced the claim, never acknowledged), and stops at the first
+// missing number (frames after a gap were never acknowledged: flushes are
+// acknowledged in order).
+//
+// A write that times out may still have landed; when its retry finds the
+// key taken, the object is read back, and if it holds this server's frame
+// the write counts as done.
+//
+// # Not yet built
+//
+// Sealing into segments, checkpoints (manifest/<generation>), deletion of
+// sealed journal objects, retention, the block cache and the fs append-only
+// journal file come in the next steps; until then every batch stays in
+// memory and in the journal.
+package logstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shoalstream/shoal/internal/logstore/journal"
+	"github.com/shoalstream/shoal/internal/objstore"
+)
+
+// Errors returned by Log, checked with errors.Is.
+var (
+	// ErrFenced: another server has taken over the store; this one accepts
+	// no more writes.
+	ErrFenced = errors.New("fenced: another server has taken over the store")
+	// ErrClosed: the log is closed.
+	ErrClosed = errors.New("log closed")
+	// ErrTimeout: the store did not make the write durable within
+	// Options.SendTimeout (an outage or throttling); the write may still
+	// become durable later.
+	ErrTimeout = errors.New("timed out waiting for the store to make the write durable")
+	// ErrNotFound: no such partition, or nothing at that position.
+	ErrNotFound = errors.New("not found")
+)
+
+// AckMode says when Append returns.
+type AckMode int
+
+const (
+	// AckDurable returns once the batch is durable in the store.
+	AckDurable AckMode = iota
+	// AckReceived returns once the batch is in the open journal frame; a
+	// crash can lose the last flush window.
+	AckReceived
+)
+
+// Options configure a Log. Zero values take the defaults named.
+type Options struct {
+	Ack AckMode
+	// FlushBytes cuts the open frame when it holds this many bytes
+	// (default 8 MiB).
+	FlushBytes int
+	// MinFlushInterval is the least time between the starts of two
+	// flushes: a cap on PUTs per second (default 0).
+	MinFlushInterval time.Duration
+	// MaxInflightFlushes bounds the flushes being written at once
+	// (default 4).
+	MaxInflightFlushes int
+	// SendTimeout bounds how long an append waits for durability
+	// (default 30s).
+	SendTimeout time.Duration
+	// RetryBackoff is the first pause before a failed journal write is
+	// tried again; it doubles up to MaxRetryBackoff (defaults 50ms, 5s).
+	RetryBackoff, MaxRetryBackoff time.Duration
+	// ApplyMeta receives every metadata record in journal order: at
+	// recovery, and live once the record is durable. It must not block
+	// for long and must not call back into the Log.
+	ApplyMeta func(rec []byte)
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.FlushBytes <= 0 {
+		o.FlushBytes = 8 << 20
+	}
+	if o.MaxInflightFlushes <= 0 {
+		o.MaxInflightFlushes = 4
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 30 * time.Second
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = 50 * time.Millisecond
+	}
+	if o.MaxRetryBackoff <= 0 {
+		o.MaxRetryBackoff = 5 * time.Second
+	}
+	if o.ApplyMeta == nil {
+		o.ApplyMeta = func([]byte) {}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// PartitionKey names a partition.
+type PartitionKey struct{ Stream, Topic, Partition uint32 }
+
+func (k PartitionKey) String() string {
+	return fmt.Sprintf("%d/%d/%d", k.Stream, k.Topic, k.Partition)
+}
+
+// journalKey is the object key of journal frame seq.
+func journalKey(seq uint64) string { return fmt.Sprintf("journal/%020d", seq) }
+
+// Log is the set of partition logs of one store. It is safe for concurrent
+// use.
+type Log struct {
+	store *objstore.Store
+	opts  Options
+	log   *slog.Logger
+	epoch uint64
+
+	mu struct {
+		sync.Mutex
+		open    *openFrame // the frame appends go into
+		nextSeq uint64     // the number the next cut frame gets
+		parts   map[PartitionKey]*partition
+		fenced  error // non-nil once fenced or failed for good
+		closed  bool
+	}
+
+	kick      chan struct{} // wakes the flusher
+	flushDone chan struct{} // closed when the flusher has exited
+	stop      context.CancelFunc
+	runCtx    context.Context
+}
+
+// Open recovers the log from store and claims the journal for this
+// process. ApplyMeta has received every recovered metadata record when it
+// returns.
+func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error) {
+	opts.setDefaults()
+	l := &Log{store: store, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), flushDone: make(chan struct{})}
+	l.mu.parts = make(map[PartitionKey]*partition)
+	rec := &recovery{l: l}
+	start := time.Now()
+	if err := rec.run(ctx); err != nil {
+		return nil, err
+	}
+	l.mu.nextSeq = rec.nextSeq
+	l.epoch = rec.epoch
+	l.mu.open = newOpenFrame()
+	l.log.Info("log recovered", "store", store.Name(), "frames", rec.frames, "batches", rec.batches,
+		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
+	l.runCtx, l.stop = context.WithCancel(context.Background())
+	go l.flusher()
+	return l, nil
+}
+
+// Epoch is the journal number this process claimed at Open.
+func (l *Log) Epoch() uint64 { return l.epoch }
+
+// Close stops accepting appends, flushes what is waiting, and returns when
+// the last flush is done. It does not close the store. A second Close
+// returns ErrClosed.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.mu.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.mu.closed = true
+	l.mu.Unlock()
+	l.wake()
+	// Drain what is waiting; if the store does not take it in time (an
+	// outage), give up and fail the waiting appends.
+	select {
+	case <-l.flushDone:
+	case <-time.After(l.opts.SendTimeout):
+		l.log.Warn("closing: the journal did not drain in time; failing the appends still waiting", "timeout", l.opts.SendTimeout)
+	}
+	l.stop()
+	<-l.flushDone
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.mu.fenced != nil && !errors.Is(l.mu.fenced, ErrClosed) {
+		return l.mu.fenced
+	}
+	return nil
+}
+
+func (l *Log) wake() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// frameRecord is what the flusher needs of a record of the open frame to
+// publish it once the frame is durable.
+type frameRecord struct {
+	part *partition  // nil for a metadata record
+	end  int         // where the record ends in the frame
+	b    storedBatch // a batch record's offsets (its bytes are set at publish)
+}
+
+// openFrame is the frame being filled by appends.
+type openFrame struct {
+	fb      journal.FrameBuilder
+	records []frameRecord
+	done    chan struct{} // closed when the frame is durable or failed
+	err     error         // why it failed; read after done
+}
+
+func newOpenFrame() *openFrame {
+	f := &openFrame{done: make(chan struct{})}
+	f.fb.Reset()
+	return f
+}

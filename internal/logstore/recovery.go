@@ -1,0 +1,204 @@
+package logstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/shoalstream/shoal/internal/logstore/journal"
+	"github.com/shoalstream/shoal/internal/objstore"
+)
+
+// maxClaimAttempts bounds how often Open re-reads the journal because
+// another writer took the number it tried to claim.
+const maxClaimAttempts = 20
+
+// recovery replays the journal into a Log and claims the journal for it.
+type recovery struct {
+	l        *Log
+	next     uint64 // the first journal number not replayed
+	maxEpoch uint64 // the newest writer epoch seen
+	epoch    uint64 // the epoch claimed
+	nextSeq  uint64 // the first number this writer will use for data
+
+	frames, batches, metas int
+}
+
+func (r *recovery) run(ctx context.Context) error {
+	r.next = 1
+	for attempt := 1; ; attempt++ {
+		if err := r.replay(ctx); err != nil {
+			return err
+		}
+		err := r.claim(ctx)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errRaced) || attempt == maxClaimAttempts {
+			return err
+		}
+		r.l.log.Info("another writer appended to the journal while this one opened it; reading on", "at", r.next)
+	}
+}
+
+// errRaced: a journal number to be claimed was taken by a live writer.
+var errRaced = errors.New("journal number taken while claiming")
+
+// replay lists the journal from r.next and applies the unbroken run of
+// frames found there.
+func (r *recovery) replay(ctx context.Context) error {
+	start := journalKey(r.next)
+	for info, err := range r.l.store.All(ctx, "journal/") {
+		if err != nil {
+			return fmt.Errorf("recover: list journal: %w", err)
+		}
+		if info.Key < start {
+			continue
+		}
+		seq, ok := parseJournalKey(info.Key)
+		if !ok {
+			r.l.log.Warn("recover: ignoring an object that is not a journal frame", "key", info.Key)
+			continue
+		}
+		if seq != r.next {
+			// A gap: what follows was never acknowledged.
+			r.l.log.Info("recover: the journal has a gap; frames after it were never acknowledged and are ignored", "missing", journalKey(r.next), "next_found", info.Key)
+			return nil
+		}
+		if err := r.replayFrame(ctx, info.Key, seq); err != nil {
+			return err
+		}
+		r.next++
+	}
+	return nil
+}
+
+func parseJournalKey(key string) (uint64, bool) {
+	s, ok := strings.CutPrefix(key, "journal/")
+	if !ok || len(s) != 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil && n > 0
+}
+
+// replayFrame reads and applies journal object key, which must hold
+// exactly one valid frame numbered seq.
+func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) error {
+	data, err := r.l.store.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("recover: read %s: %w", key, err)
+	}
+	rd := journal.NewReader(data)
+	f, ok, err := rd.Next()
+	switch {
+	case err != nil:
+		// An object is written whole or not at all: a torn object is
+		// corruption too.
+		return fmt.Errorf("recover: %s: %w (%w)", key, journal.ErrCorrupt, err)
+	case !ok:
+		return fmt.Errorf("recover: %s: %w: empty object", key, journal.ErrCorrupt)
+	case f.Seq != seq:
+		return fmt.Errorf("recover: %s: %w: holds frame %d", key, journal.ErrCorrupt, f.Seq)
+	case rd.Offset() != len(data):
+		return fmt.Errorf("recover: %s: %w: %d bytes after the frame at byte %d", key, journal.ErrCorrupt, len(data)-rd.Offset(), rd.Offset())
+	}
+	if f.Epoch < r.maxEpoch {
+		r.l.log.Info("recover: ignoring a frame an older server wrote after being fenced", "key", key, "epoch", f.Epoch, "current_epoch", r.maxEpoch)
+		return nil
+	}
+	r.maxEpoch = f.Epoch
+	r.frames++
+	pos := journal.FrameHeaderSize
+	var recErr error
+	err = f.Records(func(rec journal.Record) bool {
+		recStart := pos
+		pos += journal.RecordHeaderSize + len(rec.Payload)
+		switch rec.Type {
+		case journal.RecordMeta:
+			r.metas++
+			r.l.opts.ApplyMeta(rec.Payload)
+		case journal.RecordBatch:
+			k, sb, err := decodeBatchRecord(rec.Payload)
+			if err == nil {
+				err = r.applyBatch(k, sb)
+			}
+			if err != nil {
+				recErr = fmt.Errorf("record at byte %d: %w", recStart, err)
+				return false
+			}
+			r.batches++
+		default:
+			recErr = fmt.Errorf("record at byte %d: %w: unknown record type %d", recStart, journal.ErrCorrupt, rec.Type)
+			return false
+		}
+		return true
+	})
+	if err = errors.Join(err, recErr); err != nil {
+		return fmt.Errorf("recover: %s: %w", key, err)
+	}
+	return nil
+}
+
+func (r *recovery) applyBatch(k PartitionKey, sb storedBatch) error {
+	r.l.mu.Lock()
+	p := r.l.partLocked(k)
+	if sb.base != p.next {
+		r.l.mu.Unlock()
+		return fmt.Errorf("%w: partition %s: batch at offset %d, expected %d", journal.ErrCorrupt, k, sb.base, p.next)
+	}
+	p.next = sb.last + 1
+	p.lastTS = max(p.lastTS, sb.ts)
+	r.l.mu.Unlock()
+	p.publish(sb)
+	return nil
+}
+
+// claim writes this writer's claim frames at the first free number and the
+// MaxInflightFlushes−1 after it (see the package doc).
+func (r *recovery) claim(ctx context.Context) error {
+	epoch := r.next
+	var fb journal.FrameBuilder
+	for i := range uint64(r.l.opts.MaxInflightFlushes) {
+		seq := epoch + i
+		fb.Reset()
+		frame := fb.Finish(seq, epoch)
+		key := journalKey(seq)
+		_, err := r.l.store.Put(ctx, key, frame, objstore.IfAbsent())
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, objstore.ErrPreconditionFailed) {
+			return fmt.Errorf("recover: claim %s: %w", key, err)
+		}
+		if i == 0 {
+			return errRaced // a live writer appended there: replay it
+		}
+		// Taken past our claim: an older server's write that raced it
+		// (ignored by replay), or a newer server that claimed after us.
+		other, err := r.frameEpoch(ctx, key)
+		if err != nil {
+			return err
+		}
+		if other > epoch {
+			return fmt.Errorf("recover: %w: %s has epoch %d, newer than ours (%d)", ErrFenced, key, other, epoch)
+		}
+	}
+	r.epoch = epoch
+	r.nextSeq = epoch + uint64(r.l.opts.MaxInflightFlushes)
+	return nil
+}
+
+func (r *recovery) frameEpoch(ctx context.Context, key string) (uint64, error) {
+	data, err := r.l.store.Get(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("recover: read %s: %w", key, err)
+	}
+	f, ok, err := journal.NewReader(data).Next()
+	if err != nil || !ok {
+		return 0, fmt.Errorf("recover: %s: %w", key, journal.ErrCorrupt)
+	}
+	return f.Epoch, nil
+}
