@@ -213,33 +213,34 @@ func ParseIndex(t Trailer, idx []byte) (Footer, error) {
 	return f, nil
 }
 
-// RangeFor returns the byte range [start, end) of the data that holds the
-// batch containing offset and what follows it up to at least want bytes
-// (cut at whole index intervals). ok is false if offset is not in the
-// segment.
-func (f Footer) RangeFor(offset uint64, want int) (start, end uint64, ok bool) {
-	if offset < f.BaseOffset || offset > f.LastOffset {
-		return 0, 0, false
-	}
-	i := sort.Search(len(f.Index), func(i int) bool { return f.Index[i].BaseOffset > offset }) - 1
+// Blocks is how many index blocks the segment has: block i is the data
+// from index entry i to the next one (or the end of the data).
+func (f Footer) Blocks() int { return len(f.Index) }
+
+// Block returns the byte range [start, end) of block i.
+func (f Footer) Block(i int) (start, end uint64) {
 	start = f.Index[i].Position
-	j := i + 1
-	for j < len(f.Index) && f.Index[j].Position-start < uint64(max(want, 1)) {
-		j++
+	if i+1 < len(f.Index) {
+		return start, f.Index[i+1].Position
 	}
-	if j < len(f.Index) {
-		return start, f.Index[j].Position, true
-	}
-	return start, f.DataLen, true
+	return start, f.DataLen
 }
 
-// RangeForTimestamp is RangeFor for the first batch appended at or after ts.
-func (f Footer) RangeForTimestamp(ts uint64, want int) (start, end uint64, ok bool) {
+// BlockFor returns the block holding offset; ok is false if offset is not
+// in the segment.
+func (f Footer) BlockFor(offset uint64) (int, bool) {
+	if offset < f.BaseOffset || offset > f.LastOffset {
+		return 0, false
+	}
+	return sort.Search(len(f.Index), func(i int) bool { return f.Index[i].BaseOffset > offset }) - 1, true
+}
+
+// BlockForTimestamp returns the first block that may hold a batch appended
+// at or after ts; ok is false if every batch is older.
+func (f Footer) BlockForTimestamp(ts uint64) (int, bool) {
 	if ts > f.LastTimestamp {
-		return 0, 0, false
+		return 0, false
 	}
 	i := sort.Search(len(f.Index), func(i int) bool { return f.Index[i].Timestamp >= ts })
-	// The batch may sit inside the interval before entry i.
-	i = max(i-1, 0)
-	return f.RangeFor(f.Index[i].BaseOffset, want)
+	return max(i-1, 0), true
 }

@@ -58,10 +58,11 @@ func TestRoundTripAndRanges(t *testing.T) {
 	}
 	// Every offset's range starts on a batch boundary and holds the offset.
 	for off := uint64(100); off <= 299; off++ {
-		start, end, ok := f.RangeFor(off, 1)
+		blk, ok := f.BlockFor(off)
 		if !ok {
 			t.Fatalf("offset %d not found", off)
 		}
+		start, end := f.Block(blk)
 		found := false
 		for pos := start; pos < end; {
 			h, err := batch.ParseHeader(seg[pos:])
@@ -81,26 +82,35 @@ func TestRoundTripAndRanges(t *testing.T) {
 			t.Fatalf("offset %d: range of %d bytes for a point read", off, end-start)
 		}
 	}
-	if _, _, ok := f.RangeFor(99, 1); ok {
+	if _, ok := f.BlockFor(99); ok {
 		t.Error("offset before the segment found")
 	}
-	if _, _, ok := f.RangeFor(300, 1); ok {
+	if _, ok := f.BlockFor(300); ok {
 		t.Error("offset after the segment found")
 	}
-	// A large want reaches the end.
-	if start, end, _ := f.RangeFor(100, 1<<30); start != 0 || end != f.DataLen {
-		t.Errorf("whole read: [%d,%d)", start, end)
+	// The blocks tile the data.
+	var pos uint64
+	for i := range f.Blocks() {
+		start, end := f.Block(i)
+		if start != pos || end <= start {
+			t.Fatalf("block %d is [%d,%d), previous ended at %d", i, start, end, pos)
+		}
+		pos = end
+	}
+	if pos != f.DataLen {
+		t.Fatalf("blocks end at %d, data at %d", pos, f.DataLen)
 	}
 	// Timestamps: batch i was appended at 1000+10i.
-	start, _, ok := f.RangeForTimestamp(1000+10*30+5, 1)
+	blk, ok := f.BlockForTimestamp(1000 + 10*30 + 5)
 	if !ok {
 		t.Fatal("timestamp not found")
 	}
+	start, _ := f.Block(blk)
 	h, _ := batch.ParseHeader(seg[start:])
 	if h.BaseTimestamp > 1000+10*31 {
-		t.Fatalf("range for a timestamp starts after it: batch ts %d", h.BaseTimestamp)
+		t.Fatalf("block for a timestamp starts after it: batch ts %d", h.BaseTimestamp)
 	}
-	if _, _, ok := f.RangeForTimestamp(1000+10*49+1, 1); ok {
+	if _, ok := f.BlockForTimestamp(1000 + 10*49 + 1); ok {
 		t.Error("timestamp past the last batch found")
 	}
 }
@@ -157,9 +167,12 @@ func FuzzFooter(f *testing.F) {
 			t.Fatal("footer does not re-encode to its bytes")
 		}
 		for _, off := range []uint64{ft.BaseOffset, ft.LastOffset, (ft.BaseOffset + ft.LastOffset) / 2} {
-			start, end, ok := ft.RangeFor(off, 100)
-			if !ok || start > end || end > ft.DataLen {
-				t.Fatalf("RangeFor(%d) = %d, %d, %v with %d data bytes", off, start, end, ok, ft.DataLen)
+			blk, ok := ft.BlockFor(off)
+			if !ok {
+				t.Fatalf("BlockFor(%d) not found in [%d,%d]", off, ft.BaseOffset, ft.LastOffset)
+			}
+			if start, end := ft.Block(blk); start > end || end > ft.DataLen {
+				t.Fatalf("block %d = [%d,%d) with %d data bytes", blk, start, end, ft.DataLen)
 			}
 		}
 	})
