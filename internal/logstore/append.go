@@ -53,14 +53,24 @@ func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Heade
 // record is durable and ApplyMeta has seen it (whatever the AckMode: a
 // metadata change must not be answered before it is safe).
 func (l *Log) AppendMeta(ctx context.Context, rec []byte) error {
+	if err := l.appendInternal(ctx, journal.RecordMeta, rec, frameRecord{}); err != nil {
+		return fmt.Errorf("append metadata: %w", err)
+	}
+	return nil
+}
+
+// appendInternal adds a record that is not a batch and waits until it is
+// durable; r says what to do with it then.
+func (l *Log) appendInternal(ctx context.Context, t journal.RecordType, payload []byte, r frameRecord) error {
 	l.mu.Lock()
 	if err := l.writableLocked(); err != nil {
 		l.mu.Unlock()
-		return fmt.Errorf("append metadata: %w", err)
+		return err
 	}
 	f := l.mu.open
-	f.fb.Add(journal.RecordMeta, rec)
-	f.records = append(f.records, frameRecord{end: journal.FrameHeaderSize + f.fb.BodyLen()})
+	f.fb.Add(t, payload)
+	r.end = journal.FrameHeaderSize + f.fb.BodyLen()
+	f.records = append(f.records, r)
 	l.mu.Unlock()
 	l.wake()
 	return l.wait(ctx, f)
@@ -191,13 +201,23 @@ func (l *Log) flush(f *openFrame, frame []byte, seq uint64, sem chan struct{}, p
 	for _, r := range f.records {
 		payload := frame[pos+journal.RecordHeaderSize : r.end]
 		pos = r.end
-		if r.part == nil {
+		switch {
+		case r.part == nil:
 			l.opts.ApplyMeta(payload)
-			continue
+		case r.seg != nil:
+			if err := r.part.addSegment(r.seg); err != nil {
+				l.log.Error("recording a sealed segment failed", "err", err)
+			}
+		default:
+			sb := r.b
+			sb.data = payload[batchRecordHeader:]
+			if r.part.publish(sb) >= l.opts.SegmentBytes {
+				select {
+				case l.sealKick <- struct{}{}:
+				default:
+				}
+			}
 		}
-		sb := r.b
-		sb.data = payload[batchRecordHeader:]
-		r.part.publish(sb)
 	}
 	close(f.done)
 }

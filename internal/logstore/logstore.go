@@ -45,12 +45,26 @@
 // key taken, the object is read back, and if it holds this server's frame
 // the write counts as done.
 //
+// # Segments and reads
+//
+// A sealer goroutine writes each partition's journal-resident data as an
+// immutable segment object (package segment) once it reaches
+// Options.SegmentBytes or Options.SegmentMaxAge, through the store's writer
+// (the multipart writer on S3), and then records the segment in the journal
+// (a RecordSegment record); once that record is durable the partition serves
+// those offsets from the segment and drops them from memory. Segment keys
+// carry the writer's epoch (segments/<stream>/<topic>/<partition>/<base
+// offset>-<epoch>), so a fenced server still sealing can never overwrite a
+// segment of the new owner. Reads of sealed offsets fetch the segment's
+// footer once, then only the index blocks they need, through a block cache
+// bounded by Options.BlockCacheBytes; reads of the unsealed tail come from
+// memory.
+//
 // # Not yet built
 //
-// Sealing into segments, checkpoints (manifest/<generation>), deletion of
-// sealed journal objects, retention, the block cache and the fs append-only
-// journal file come in the next steps; until then every batch stays in
-// memory and in the journal.
+// Checkpoints (manifest/<generation>), deletion of sealed journal objects,
+// retention and the fs append-only journal file come in the next steps;
+// until then recovery replays the whole journal.
 package logstore
 
 import (
@@ -62,6 +76,7 @@ import (
 	"time"
 
 	"github.com/shoalstream/shoal/internal/logstore/journal"
+	"github.com/shoalstream/shoal/internal/logstore/segment"
 	"github.com/shoalstream/shoal/internal/objstore"
 )
 
@@ -109,6 +124,20 @@ type Options struct {
 	// RetryBackoff is the first pause before a failed journal write is
 	// tried again; it doubles up to MaxRetryBackoff (defaults 50ms, 5s).
 	RetryBackoff, MaxRetryBackoff time.Duration
+	// SegmentBytes seals a partition's journal-resident data into a
+	// segment once it reaches this size (default 64 MiB).
+	SegmentBytes int64
+	// SegmentMaxAge seals data older than this whatever its size
+	// (default 10 minutes).
+	SegmentMaxAge time.Duration
+	// SealCheckInterval is how often the sealer looks for old data
+	// (default 1s).
+	SealCheckInterval time.Duration
+	// IndexInterval is the data a segment index entry covers, and so the
+	// unit of reads from segments (default 64 KiB).
+	IndexInterval int
+	// BlockCacheBytes bounds the cache of segment blocks (default 64 MiB).
+	BlockCacheBytes int64
 	// ApplyMeta receives every metadata record in journal order: at
 	// recovery, and live once the record is durable. It must not block
 	// for long and must not call back into the Log.
@@ -116,6 +145,9 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// onSealed, for tests, is called after a segment is recorded.
+	onSealed func(k PartitionKey, last uint64)
 }
 
 func (o *Options) setDefaults() {
@@ -133,6 +165,21 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxRetryBackoff <= 0 {
 		o.MaxRetryBackoff = 5 * time.Second
+	}
+	if o.SegmentBytes <= 0 {
+		o.SegmentBytes = 64 << 20
+	}
+	if o.SegmentMaxAge <= 0 {
+		o.SegmentMaxAge = 10 * time.Minute
+	}
+	if o.SealCheckInterval <= 0 {
+		o.SealCheckInterval = time.Second
+	}
+	if o.IndexInterval <= 0 {
+		o.IndexInterval = segment.DefaultIndexInterval
+	}
+	if o.BlockCacheBytes <= 0 {
+		o.BlockCacheBytes = 64 << 20
 	}
 	if o.ApplyMeta == nil {
 		o.ApplyMeta = func([]byte) {}
@@ -174,6 +221,9 @@ type Log struct {
 
 	kick      chan struct{} // wakes the flusher
 	flushDone chan struct{} // closed when the flusher has exited
+	sealKick  chan struct{} // wakes the sealer
+	sealDone  chan struct{} // closed when the sealer has exited
+	blocks    *blockCache
 	stop      context.CancelFunc
 	runCtx    context.Context
 }
@@ -183,7 +233,12 @@ type Log struct {
 // returns.
 func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error) {
 	opts.setDefaults()
-	l := &Log{store: store, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), flushDone: make(chan struct{})}
+	l := &Log{
+		store: store, opts: opts, log: opts.Logger,
+		kick: make(chan struct{}, 1), flushDone: make(chan struct{}),
+		sealKick: make(chan struct{}, 1), sealDone: make(chan struct{}),
+		blocks: newBlockCache(opts.BlockCacheBytes),
+	}
 	l.mu.parts = make(map[PartitionKey]*partition)
 	rec := &recovery{l: l}
 	start := time.Now()
@@ -197,6 +252,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
 	l.runCtx, l.stop = context.WithCancel(context.Background())
 	go l.flusher()
+	go l.sealer()
 	return l, nil
 }
 
@@ -224,6 +280,7 @@ func (l *Log) Close() error {
 	}
 	l.stop()
 	<-l.flushDone
+	<-l.sealDone
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.mu.fenced != nil && !errors.Is(l.mu.fenced, ErrClosed) {
@@ -243,6 +300,7 @@ func (l *Log) wake() {
 // publish it once the frame is durable.
 type frameRecord struct {
 	part *partition  // nil for a metadata record
+	seg  *segInfo    // set for a segment record
 	end  int         // where the record ends in the frame
 	b    storedBatch // a batch record's offsets (its bytes are set at publish)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +62,9 @@ func openLog(t testing.TB, s *objstore.Store, opts Options) *Log {
 	t.Helper()
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	l, err := Open(context.Background(), s, opts)
 	if err != nil {

@@ -130,6 +130,18 @@ func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) erro
 				return false
 			}
 			r.batches++
+		case journal.RecordSegment:
+			k, seg, err := decodeSegmentRecord(rec.Payload)
+			if err == nil {
+				r.l.mu.Lock()
+				p := r.l.partLocked(k)
+				r.l.mu.Unlock()
+				err = p.addSegment(seg)
+			}
+			if err != nil {
+				recErr = fmt.Errorf("record at byte %d: %w", recStart, err)
+				return false
+			}
 		default:
 			recErr = fmt.Errorf("record at byte %d: %w: unknown record type %d", recStart, journal.ErrCorrupt, rec.Type)
 			return false

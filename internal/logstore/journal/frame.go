@@ -78,6 +78,8 @@ const (
 	RecordBatch RecordType = 1
 	// RecordMeta holds one metadata change (streams, topics, users, offsets…).
 	RecordMeta RecordType = 2
+	// RecordSegment says a run of a partition was sealed into a segment.
+	RecordSegment RecordType = 3
 )
 
 // Record is one entry of a frame body.

@@ -1,0 +1,272 @@
+package logstore
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/shoalstream/shoal/internal/batch"
+)
+
+// ReadOptions bound a read.
+type ReadOptions struct {
+	// MaxMessages stops the read once the batches returned hold at least
+	// this many messages at or after the start offset (0: no limit).
+	MaxMessages int
+	// MaxBytes stops the read before a batch that would take the total
+	// past it, but always returns at least one batch (0: no limit).
+	MaxBytes int
+}
+
+// view is a consistent snapshot of a partition's read side.
+type view struct {
+	segments   []*segInfo
+	sealedNext uint64
+	batches    []storedBatch
+}
+
+func (l *Log) view(k PartitionKey) (view, bool) {
+	p := l.part(k)
+	if p == nil {
+		return view{}, false
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return view{segments: p.segments, sealedNext: p.sealedNext, batches: p.batches}, true
+}
+
+func (l *Log) part(k PartitionKey) *partition {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.mu.parts[k]
+}
+
+// Bounds returns the first offset still stored and the offset the next
+// message will get, counting durable messages only. ok is false for a
+// partition that has no message.
+func (l *Log) Bounds(k PartitionKey) (first, next uint64, ok bool) {
+	v, found := l.view(k)
+	if !found {
+		return 0, 0, false
+	}
+	switch {
+	case len(v.segments) > 0:
+		first = v.segments[0].base
+	case len(v.batches) > 0:
+		first = v.batches[0].base
+	default:
+		return 0, 0, false
+	}
+	next = v.sealedNext
+	if len(v.batches) > 0 {
+		next = v.batches[len(v.batches)-1].last + 1
+	}
+	return first, next, true
+}
+
+// reader accumulates the batches of one Read within its limits.
+type reader struct {
+	from     uint64
+	opts     ReadOptions
+	out      [][]byte
+	messages int
+	bytes    int
+}
+
+// add takes a batch if it is wanted and fits; false means the read is done.
+func (r *reader) add(b []byte, base, last uint64) bool {
+	if last < r.from {
+		return true
+	}
+	if len(r.out) > 0 && r.opts.MaxBytes > 0 && r.bytes+len(b) > r.opts.MaxBytes {
+		return false
+	}
+	r.out = append(r.out, b)
+	r.bytes += len(b)
+	r.messages += int(last - max(base, r.from) + 1)
+	return r.opts.MaxMessages <= 0 || r.messages < r.opts.MaxMessages
+}
+
+// Read returns the durable batches holding the messages from offset on, in
+// order; the first may start before offset (batches are returned whole,
+// byte for byte as stored). An offset before the first stored message reads
+// from the first; past the end, no batches.
+func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts ReadOptions) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v, ok := l.view(k)
+	if !ok {
+		return nil, nil
+	}
+	r := &reader{from: offset, opts: opts}
+	if len(v.segments) > 0 {
+		r.from = max(r.from, v.segments[0].base)
+	}
+	// Sealed part.
+	i := sort.Search(len(v.segments), func(i int) bool { return v.segments[i].last >= r.from })
+	for ; i < len(v.segments); i++ {
+		more, err := l.readSegment(ctx, v.segments[i], r)
+		if err != nil || !more {
+			return r.out, err
+		}
+	}
+	// Unsealed tail, in memory.
+	j := sort.Search(len(v.batches), func(j int) bool { return v.batches[j].last >= r.from })
+	for ; j < len(v.batches); j++ {
+		b := v.batches[j]
+		if !r.add(b.data, b.base, b.last) {
+			break
+		}
+	}
+	return r.out, nil
+}
+
+// readSegment feeds r the batches of s from r.from on, one index block at a
+// time; false means r is full.
+func (l *Log) readSegment(ctx context.Context, s *segInfo, r *reader) (bool, error) {
+	f, err := l.loadFooter(ctx, s)
+	if err != nil {
+		return false, err
+	}
+	blk, ok := f.BlockFor(max(r.from, s.base))
+	if !ok {
+		return true, nil
+	}
+	for ; blk < f.Blocks(); blk++ {
+		data, err := l.block(ctx, s, blk)
+		if err != nil {
+			return false, err
+		}
+		for pos := 0; pos < len(data); {
+			h, err := batch.ParseHeader(data[pos:])
+			if err != nil || h.Length > uint64(len(data)-pos) {
+				return false, fmt.Errorf("segment %s block %d: bad batch at %d", s.key, blk, pos)
+			}
+			if !r.add(data[pos:pos+int(h.Length)], h.BaseOffset, h.LastOffset()) {
+				return false, nil
+			}
+			pos += int(h.Length)
+		}
+	}
+	return true, nil
+}
+
+// block returns index block i of s, from the cache or the store. Every
+// batch of a block read from the store is verified.
+func (l *Log) block(ctx context.Context, s *segInfo, i int) ([]byte, error) {
+	key := blockKey{s.key, i}
+	if b, ok := l.blocks.get(key); ok {
+		return b, nil
+	}
+	start, end := s.footer.Block(i)
+	data, err := l.store.GetRange(ctx, s.key, int64(start), int64(end-start))
+	if err != nil {
+		return nil, fmt.Errorf("read segment block: %w", err)
+	}
+	if uint64(len(data)) != end-start {
+		return nil, fmt.Errorf("segment %s block %d: %d bytes, want %d", s.key, i, len(data), end-start)
+	}
+	for pos := 0; pos < len(data); {
+		h, err := batch.ParseHeader(data[pos:])
+		if err != nil || h.Length > uint64(len(data)-pos) {
+			return nil, fmt.Errorf("segment %s block %d: bad batch at %d", s.key, i, pos)
+		}
+		if _, err := batch.Validate(data[pos : pos+int(h.Length)]); err != nil {
+			return nil, fmt.Errorf("segment %s block %d at %d: %w", s.key, i, pos, err)
+		}
+		pos += int(h.Length)
+	}
+	l.blocks.put(key, data)
+	return data, nil
+}
+
+// OffsetAt returns the offset of the first durable message appended at or
+// after ts (µs); ok is false if there is none.
+func (l *Log) OffsetAt(ctx context.Context, k PartitionKey, ts uint64) (offset uint64, ok bool, err error) {
+	v, found := l.view(k)
+	if !found {
+		return 0, false, nil
+	}
+	i := sort.Search(len(v.segments), func(i int) bool { return v.segments[i].lastTS >= ts })
+	if i < len(v.segments) {
+		s := v.segments[i]
+		f, err := l.loadFooter(ctx, s)
+		if err != nil {
+			return 0, false, err
+		}
+		blk, _ := f.BlockForTimestamp(ts)
+		for ; blk < f.Blocks(); blk++ {
+			data, err := l.block(ctx, s, blk)
+			if err != nil {
+				return 0, false, err
+			}
+			for pos := 0; pos < len(data); {
+				h, _ := batch.ParseHeader(data[pos:])
+				if h.BaseTimestamp >= ts {
+					return h.BaseOffset, true, nil
+				}
+				pos += int(h.Length)
+			}
+		}
+	}
+	j := sort.Search(len(v.batches), func(j int) bool { return v.batches[j].ts >= ts })
+	if j == len(v.batches) {
+		return 0, false, nil
+	}
+	return v.batches[j].base, true, nil
+}
+
+// blockKey names a cached segment block.
+type blockKey struct {
+	seg   string
+	block int
+}
+
+// blockCache is an LRU cache of segment blocks bounded in bytes.
+type blockCache struct {
+	mu    sync.Mutex
+	max   int64
+	size  int64
+	order *list.List // front: most recently used; values are *blockEntry
+	items map[blockKey]*list.Element
+}
+
+type blockEntry struct {
+	key  blockKey
+	data []byte
+}
+
+func newBlockCache(maxBytes int64) *blockCache {
+	return &blockCache{max: maxBytes, order: list.New(), items: make(map[blockKey]*list.Element)}
+}
+
+func (c *blockCache) get(k blockKey) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.items[k]
+	if !ok {
+		return nil, false
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*blockEntry).data, true
+}
+
+func (c *blockCache) put(k blockKey, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[k]; ok || int64(len(data)) > c.max {
+		return
+	}
+	c.items[k] = c.order.PushFront(&blockEntry{key: k, data: data})
+	c.size += int64(len(data))
+	for c.size > c.max {
+		e := c.order.Back()
+		be := e.Value.(*blockEntry)
+		c.order.Remove(e)
+		delete(c.items, be.key)
+		c.size -= int64(len(be.data))
+	}
+}

@@ -1,0 +1,266 @@
+package logstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/logstore/journal"
+	"github.com/shoalstream/shoal/internal/logstore/segment"
+	"github.com/shoalstream/shoal/internal/objstore"
+)
+
+// segInfo is one sealed segment of a partition.
+type segInfo struct {
+	key        string
+	base, last uint64
+	lastTS     uint64 // append time of its last batch, µs
+	size       int64  // object size
+
+	mu     sync.Mutex
+	footer *segment.Footer // loaded on first read
+}
+
+// segmentKey names a segment object. The writer's epoch is part of the key
+// so that no two servers ever write the same segment object: a fenced
+// server that is still sealing cannot overwrite the new owner's segments.
+func segmentKey(k PartitionKey, base, epoch uint64) string {
+	return fmt.Sprintf("segments/%d/%d/%d/%020d-%020d", k.Stream, k.Topic, k.Partition, base, epoch)
+}
+
+// segmentRecordSize is the size of a RecordSegment payload:
+// partition key (12) | base u64 | last u64 | last_ts u64 | size u64 | epoch u64.
+// Part of the format.
+const segmentRecordSize = batchRecordHeader + 5*8
+
+func encodeSegmentRecord(k PartitionKey, s *segInfo, epoch uint64) []byte {
+	b := make([]byte, segmentRecordSize)
+	putPartitionKey(b, k)
+	le := binary.LittleEndian
+	le.PutUint64(b[12:], s.base)
+	le.PutUint64(b[20:], s.last)
+	le.PutUint64(b[28:], s.lastTS)
+	le.PutUint64(b[36:], uint64(s.size))
+	le.PutUint64(b[44:], epoch)
+	return b
+}
+
+func decodeSegmentRecord(b []byte) (PartitionKey, *segInfo, error) {
+	if len(b) != segmentRecordSize {
+		return PartitionKey{}, nil, fmt.Errorf("%w: segment record of %d bytes", journal.ErrCorrupt, len(b))
+	}
+	le := binary.LittleEndian
+	k := PartitionKey{Stream: le.Uint32(b[0:]), Topic: le.Uint32(b[4:]), Partition: le.Uint32(b[8:])}
+	s := &segInfo{base: le.Uint64(b[12:]), last: le.Uint64(b[20:]), lastTS: le.Uint64(b[28:]), size: int64(le.Uint64(b[36:]))}
+	if s.last < s.base || s.size < segment.TrailerSize {
+		return k, nil, fmt.Errorf("%w: segment record for %s: offsets %d..%d, %d bytes", journal.ErrCorrupt, k, s.base, s.last, s.size)
+	}
+	s.key = segmentKey(k, s.base, le.Uint64(b[44:]))
+	return k, s, nil
+}
+
+// addSegment records a durable segment: reads of its offsets go to it, and
+// the in-memory batches it holds are dropped.
+func (p *partition) addSegment(s *segInfo) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.base != p.sealedNext {
+		return fmt.Errorf("%w: partition %s: segment from offset %d, but sealed up to %d", journal.ErrCorrupt, p.key, s.base, p.sealedNext)
+	}
+	p.segments = append(p.segments, s)
+	p.sealedNext = s.last + 1
+	drop := 0
+	for drop < len(p.batches) && p.batches[drop].last <= s.last {
+		p.unsealedBytes -= int64(len(p.batches[drop].data))
+		drop++
+	}
+	p.batches = append([]storedBatch(nil), p.batches[drop:]...)
+	return nil
+}
+
+// needsSeal reports whether p's unsealed data is due for sealing.
+func (p *partition) needsSeal(now time.Time, o *Options) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if len(p.batches) == 0 {
+		return false
+	}
+	if p.unsealedBytes >= o.SegmentBytes {
+		return true
+	}
+	first := time.UnixMicro(int64(p.batches[0].ts))
+	return o.SegmentMaxAge > 0 && now.Sub(first) >= o.SegmentMaxAge
+}
+
+// sealer seals partitions in the background until the log closes.
+func (l *Log) sealer() {
+	defer close(l.sealDone)
+	ticker := time.NewTicker(l.opts.SealCheckInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-l.runCtx.Done():
+			return
+		case <-ticker.C:
+		case <-l.sealKick:
+		}
+		l.sealDue(l.runCtx)
+	}
+}
+
+// sealDue seals every partition that is due; it returns the first error.
+func (l *Log) sealDue(ctx context.Context) error {
+	l.mu.Lock()
+	parts := make([]*partition, 0, len(l.mu.parts))
+	for _, p := range l.mu.parts {
+		parts = append(parts, p)
+	}
+	l.mu.Unlock()
+	now := l.opts.Now()
+	var errs []error
+	for _, p := range parts {
+		if ctx.Err() != nil {
+			break
+		}
+		if !p.needsSeal(now, &l.opts) {
+			continue
+		}
+		if err := l.seal(ctx, p); err != nil {
+			if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFenced) {
+				l.log.Warn("sealing a segment failed; will try again", "partition", p.key, "err", err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Seal seals the unsealed data of every partition now, whatever its size
+// or age (for tests and for a clean shutdown).
+func (l *Log) Seal(ctx context.Context) error {
+	l.mu.Lock()
+	parts := make([]*partition, 0, len(l.mu.parts))
+	for _, p := range l.mu.parts {
+		parts = append(parts, p)
+	}
+	l.mu.Unlock()
+	var errs []error
+	for _, p := range parts {
+		errs = append(errs, l.seal(ctx, p))
+	}
+	return errors.Join(errs...)
+}
+
+// seal writes p's unsealed batches as one segment and records it in the
+// journal; once that record is durable the segment serves reads.
+func (l *Log) seal(ctx context.Context, p *partition) error {
+	p.sealMu.Lock() // one seal of a partition at a time
+	defer p.sealMu.Unlock()
+	p.mu.RLock()
+	batches := append([]storedBatch(nil), p.batches...)
+	p.mu.RUnlock()
+	if len(batches) == 0 {
+		return nil
+	}
+	s := &segInfo{key: segmentKey(p.key, batches[0].base, l.epoch), base: batches[0].base}
+	bld := segment.NewBuilder(l.opts.IndexInterval)
+	size, err := l.writeSegment(ctx, s.key, batches, bld)
+	if err != nil {
+		return err
+	}
+	f := bld.Footer()
+	s.last, s.lastTS, s.size, s.footer = f.LastOffset, f.LastTimestamp, size, &f
+	if err := l.appendInternal(ctx, journal.RecordSegment, encodeSegmentRecord(p.key, s, l.epoch), frameRecord{part: p, seg: s}); err != nil {
+		return fmt.Errorf("record segment %s: %w", s.key, err)
+	}
+	if l.opts.onSealed != nil {
+		l.opts.onSealed(p.key, s.last)
+	}
+	l.log.Debug("sealed a segment", "key", s.key, "offsets", fmt.Sprintf("%d..%d", s.base, s.last), "bytes", size)
+	return nil
+}
+
+// writeSegment streams batches and the footer into a new object.
+func (l *Log) writeSegment(ctx context.Context, key string, batches []storedBatch, bld *segment.Builder) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		size, err := l.writeSegmentOnce(ctx, key, batches, bld)
+		if errors.Is(err, objstore.ErrPreconditionFailed) && attempt == 0 {
+			// An earlier attempt of this writer (the key has our epoch)
+			// landed but was not recorded: replace it.
+			if derr := l.store.Delete(ctx, key); derr != nil {
+				return 0, fmt.Errorf("write segment %s: %w", key, derr)
+			}
+			*bld = *segment.NewBuilder(l.opts.IndexInterval)
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("write segment %s: %w", key, err)
+		}
+		return size, nil
+	}
+}
+
+func (l *Log) writeSegmentOnce(ctx context.Context, key string, batches []storedBatch, bld *segment.Builder) (int64, error) {
+	w, err := l.store.NewWriter(ctx, key, objstore.WriterOptions{Condition: objstore.IfAbsent()})
+	if err != nil {
+		return 0, err
+	}
+	defer w.Close()
+	var size int64
+	for _, b := range batches {
+		h, err := batch.ParseHeader(b.data)
+		if err != nil {
+			return 0, err
+		}
+		if err := bld.Add(h); err != nil {
+			return 0, err
+		}
+		if _, err := w.Write(b.data); err != nil {
+			return 0, err
+		}
+		size += int64(len(b.data))
+	}
+	footer := bld.AppendFooter(nil)
+	if _, err := w.Write(footer); err != nil {
+		return 0, err
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		return 0, err
+	}
+	return size + int64(len(footer)), nil
+}
+
+// loadFooter returns s's footer, fetching it (two ranged reads) the first
+// time.
+func (l *Log) loadFooter(ctx context.Context, s *segInfo) (*segment.Footer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.footer != nil {
+		return s.footer, nil
+	}
+	tb, err := l.store.GetRange(ctx, s.key, s.size-segment.TrailerSize, segment.TrailerSize)
+	if err != nil {
+		return nil, fmt.Errorf("read segment trailer: %w", err)
+	}
+	t, err := segment.ParseTrailer(tb, s.size)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", s.key, err)
+	}
+	ib, err := l.store.GetRange(ctx, s.key, int64(t.DataLen), int64(t.IndexLen()))
+	if err != nil {
+		return nil, fmt.Errorf("read segment index: %w", err)
+	}
+	f, err := segment.ParseIndex(t, ib)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", s.key, err)
+	}
+	if f.BaseOffset != s.base || f.LastOffset != s.last {
+		return nil, fmt.Errorf("segment %s: %w: holds offsets %d..%d, recorded as %d..%d", s.key, segment.ErrCorrupt, f.BaseOffset, f.LastOffset, s.base, s.last)
+	}
+	s.footer = &f
+	return s.footer, nil
+}

@@ -1,0 +1,135 @@
+package logstore
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/objstore"
+	"github.com/shoalstream/shoal/internal/objstore/mem"
+)
+
+func keysUnder(t *testing.T, s *objstore.Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for info, err := range s.All(t.Context(), prefix) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, info.Key)
+	}
+	return keys
+}
+
+func TestSealAndReadAcrossSegments(t *testing.T) {
+	ctx := t.Context()
+	b := mem.New()
+	s := objstore.New(b, objstore.Options{})
+	opts := Options{SegmentBytes: 8 << 10, IndexInterval: 1 << 10}
+	l := openLog(t, s, opts)
+	k := PartitionKey{3, 1, 2}
+	var want []string
+	for i := range 200 {
+		if _, err := l.Append(ctx, k, makeBatch(t, 3, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		for j := range 3 {
+			want = append(want, fmt.Sprintf("%d-%d", i, j))
+		}
+	}
+	if err := l.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	segs := keysUnder(t, s, "segments/3/1/2/")
+	if len(segs) < 3 {
+		t.Fatalf("segments %q: want several", segs)
+	}
+	check := func(l *Log, when string, wantNext uint64) {
+		t.Helper()
+		for _, from := range []uint64{0, 1, 299, 300, 598, 599} {
+			if got := payloads(t, l, k, from); strings.Join(got, ",") != strings.Join(want[from:], ",") {
+				t.Fatalf("%s: read from %d: %d messages, want %d", when, from, len(got), len(want)-int(from))
+			}
+		}
+		if first, next, ok := l.Bounds(k); !ok || first != 0 || next != wantNext {
+			t.Fatalf("%s: Bounds %d %d %v", when, first, next, ok)
+		}
+		// Limits hold across segments.
+		bs, err := l.Read(ctx, k, 10, ReadOptions{MaxMessages: 5})
+		if err != nil || len(bs) == 0 || len(bs) > 3 {
+			t.Fatalf("%s: MaxMessages 5: %d batches, %v", when, len(bs), err)
+		}
+	}
+	check(l, "after sealing", 600)
+	// Append more (unsealed tail) and reopen: segments and tail come back.
+	for i := 200; i < 210; i++ {
+		if _, err := l.Append(ctx, k, makeBatch(t, 3, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		for j := range 3 {
+			want = append(want, fmt.Sprintf("%d-%d", i, j))
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := objstore.New(b, objstore.Options{})
+	l2 := openLog(t, s2, opts)
+	defer l2.Close()
+	// A point read of sealed history fetches the footer and one block, not
+	// the segment.
+	before := s2.Stats().BytesRead
+	bs, err := l2.Read(ctx, k, 150, ReadOptions{MaxMessages: 1})
+	if err != nil || len(bs) != 1 {
+		t.Fatalf("point read: %d batches, %v", len(bs), err)
+	}
+	h, _ := batch.ParseHeader(bs[0])
+	if h.BaseOffset > 150 || h.LastOffset() < 150 {
+		t.Fatalf("point read returned offsets %d..%d", h.BaseOffset, h.LastOffset())
+	}
+	info, err := s2.Head(ctx, keysUnder(t, s2, "segments/3/1/2/")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read := s2.Stats().BytesRead - before; read >= uint64(info.Size) || read > 4<<10 {
+		t.Fatalf("a point read fetched %d bytes of a %d-byte segment", read, info.Size)
+	}
+	check(l2, "after reopening", 630)
+	if got := payloads(t, l2, k, 600); len(got) != 30 {
+		t.Fatalf("unsealed tail after reopen: %d messages", len(got))
+	}
+	// Timestamps map to offsets across segments.
+	for _, off := range []uint64{0, 3, 297, 603} {
+		bs, _ := l2.Read(ctx, k, off, ReadOptions{MaxMessages: 1})
+		h, _ := batch.ParseHeader(bs[0])
+		got, ok, err := l2.OffsetAt(ctx, k, h.BaseTimestamp)
+		if err != nil || !ok || got != h.BaseOffset {
+			t.Fatalf("OffsetAt(ts of offset %d) = %d, %v, %v; want %d", off, got, ok, err, h.BaseOffset)
+		}
+	}
+}
+
+// Sealing starts by itself at SegmentBytes.
+func TestSealsInBackground(t *testing.T) {
+	ctx := t.Context()
+	s := mem.NewStore()
+	sealed := make(chan uint64, 100)
+	l := openLog(t, s, Options{SegmentBytes: 4 << 10, onSealed: func(_ PartitionKey, last uint64) { sealed <- last }})
+	defer l.Close()
+	k := PartitionKey{1, 1, 1}
+	for i := range 100 {
+		if _, err := l.Append(ctx, k, makeBatch(t, 2, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The sealer writes segments by itself; wait for two.
+	<-sealed
+	<-sealed
+	if segs := keysUnder(t, s, "segments/1/1/1/"); len(segs) < 2 {
+		t.Fatalf("background sealing wrote %q", segs)
+	}
+	if got := payloads(t, l, k, 0); len(got) != 200 {
+		t.Fatalf("read %d messages", len(got))
+	}
+}
