@@ -197,6 +197,9 @@ func (l *Log) flush(f *openFrame, frame []byte, seq uint64, sem chan struct{}, p
 		close(f.done)
 		return
 	}
+	l.pubMu.Lock()
+	defer l.pubMu.Unlock()
+	l.published = seq
 	pos := journal.FrameHeaderSize
 	for _, r := range f.records {
 		payload := frame[pos+journal.RecordHeaderSize : r.end]
@@ -211,6 +214,7 @@ func (l *Log) flush(f *openFrame, frame []byte, seq uint64, sem chan struct{}, p
 		default:
 			sb := r.b
 			sb.data = payload[batchRecordHeader:]
+			sb.seq = seq
 			if r.part.publish(sb) >= l.opts.SegmentBytes {
 				select {
 				case l.sealKick <- struct{}{}:

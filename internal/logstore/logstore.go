@@ -33,7 +33,8 @@
 // writes. It then also writes claim frames at the next
 // MaxInflightFlushes−1 numbers, so that an older server still running —
 // whose flushes in flight can only be within that many numbers of the first
-// gap — cannot land a frame at or after the new epoch's claim: its next
+// gap — cannot land a frame at or after the new epoch's claim (claim frames
+// are never deleted, so this holds however late its retry comes): its next
 // journal write fails with ErrPreconditionFailed, and it stops accepting
 // writes and fails the appends waiting on it with ErrFenced. Replay ignores
 // frames whose epoch is older than an epoch already seen (an old server's
@@ -60,11 +61,22 @@
 // bounded by Options.BlockCacheBytes; reads of the unsealed tail come from
 // memory.
 //
+// # Checkpoints
+//
+// Every CheckpointInterval (and at a clean Close) the log writes a manifest
+// (manifest/<generation>, IfAbsent; format in checkpoint.go): every
+// partition's segments and sealed-up-to offset, the broker's metadata
+// snapshot (Options.SnapshotMeta), the last journal frame it covers, and the
+// first frame recovery must still read (the oldest frame holding an unsealed
+// batch). Journal objects before that frame are then deleted, and manifests
+// older than the previous one. Recovery = newest manifest + replay of the
+// journal from its start frame: metadata and segment records of frames the
+// manifest covers are skipped, and batches already in segments too. So the
+// number of objects in a bucket grows with segments, not with flushes.
+//
 // # Not yet built
 //
-// Checkpoints (manifest/<generation>), deletion of sealed journal objects,
-// retention and the fs append-only journal file come in the next steps;
-// until then recovery replays the whole journal.
+// Retention and the fs append-only journal file come in the next steps.
 package logstore
 
 import (
@@ -142,12 +154,23 @@ type Options struct {
 	// recovery, and live once the record is durable. It must not block
 	// for long and must not call back into the Log.
 	ApplyMeta func(rec []byte)
+	// SnapshotMeta returns the broker's state as of the last record
+	// ApplyMeta received, for a checkpoint; RestoreMeta installs it at
+	// recovery, before the records after it. With ApplyMeta but no
+	// SnapshotMeta, no checkpoint is written and the journal is kept whole.
+	SnapshotMeta func() ([]byte, error)
+	RestoreMeta  func([]byte) error
+	// CheckpointInterval is how often a manifest is written and the
+	// journal trimmed (default 1 minute).
+	CheckpointInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
 
 	// onSealed, for tests, is called after a segment is recorded.
 	onSealed func(k PartitionKey, last uint64)
+
+	hasApplyMeta bool // set by setDefaults
 }
 
 func (o *Options) setDefaults() {
@@ -181,6 +204,10 @@ func (o *Options) setDefaults() {
 	if o.BlockCacheBytes <= 0 {
 		o.BlockCacheBytes = 64 << 20
 	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = time.Minute
+	}
+	o.hasApplyMeta = o.ApplyMeta != nil
 	if o.ApplyMeta == nil {
 		o.ApplyMeta = func([]byte) {}
 	}
@@ -224,8 +251,18 @@ type Log struct {
 	sealKick  chan struct{} // wakes the sealer
 	sealDone  chan struct{} // closed when the sealer has exited
 	blocks    *blockCache
-	stop      context.CancelFunc
-	runCtx    context.Context
+
+	// pubMu is held while a durable frame is published, so a checkpoint
+	// sees the state between two frames; published is the last one.
+	pubMu     sync.Mutex
+	published uint64
+
+	ckptMu   sync.Mutex // one checkpoint at a time
+	lastCkpt ckptState  // guarded by ckptMu (and set by recovery before)
+	claims   []uint64   // journal numbers holding claim frames, sorted; set by recovery
+	epochs   []uint64   // every writer epoch claimed, sorted; set by recovery
+	stop     context.CancelFunc
+	runCtx   context.Context
 }
 
 // Open recovers the log from store and claims the journal for this
@@ -247,6 +284,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	}
 	l.mu.nextSeq = rec.nextSeq
 	l.epoch = rec.epoch
+	l.published = rec.nextSeq - 1
 	l.mu.open = newOpenFrame()
 	l.log.Info("log recovered", "store", store.Name(), "frames", rec.frames, "batches", rec.batches,
 		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
@@ -273,10 +311,20 @@ func (l *Log) Close() error {
 	l.wake()
 	// Drain what is waiting; if the store does not take it in time (an
 	// outage), give up and fail the waiting appends.
+	drained := false
 	select {
 	case <-l.flushDone:
+		drained = true
 	case <-time.After(l.opts.SendTimeout):
 		l.log.Warn("closing: the journal did not drain in time; failing the appends still waiting", "timeout", l.opts.SendTimeout)
+	}
+	if drained && l.writableAfterClose() {
+		// A last checkpoint makes the next start quick.
+		ctx, cancel := context.WithTimeout(context.Background(), l.opts.SendTimeout)
+		if err := l.Checkpoint(ctx); err != nil {
+			l.log.Warn("closing: final checkpoint failed", "err", err)
+		}
+		cancel()
 	}
 	l.stop()
 	<-l.flushDone
@@ -287,6 +335,14 @@ func (l *Log) Close() error {
 		return l.mu.fenced
 	}
 	return nil
+}
+
+// writableAfterClose reports whether the log closed cleanly (not fenced or
+// failed).
+func (l *Log) writableAfterClose() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.mu.fenced == nil
 }
 
 func (l *Log) wake() {

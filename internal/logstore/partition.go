@@ -13,6 +13,7 @@ import (
 type storedBatch struct {
 	base, last uint64 // offsets of its first and last message
 	ts         uint64 // append time, µs
+	seq        uint64 // the journal frame it is in
 	data       []byte
 }
 
@@ -78,4 +79,11 @@ func decodeBatchRecord(payload []byte) (PartitionKey, storedBatch, error) {
 		return k, storedBatch{}, fmt.Errorf("%w: partition %s: %w", journal.ErrCorrupt, k, err)
 	}
 	return k, storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, data: data}, nil
+}
+
+// sealedUpTo is the first offset not in a segment.
+func (p *partition) sealedUpTo() uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.sealedNext
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,17 +18,26 @@ const maxClaimAttempts = 20
 
 // recovery replays the journal into a Log and claims the journal for it.
 type recovery struct {
-	l        *Log
-	next     uint64 // the first journal number not replayed
-	maxEpoch uint64 // the newest writer epoch seen
-	epoch    uint64 // the epoch claimed
-	nextSeq  uint64 // the first number this writer will use for data
+	l       *Log
+	next    uint64 // the first journal number not replayed
+	covered uint64 // frames up to this one are in the manifest
+	epoch   uint64 // the epoch claimed
+	nextSeq uint64 // the first number this writer will use for data
 
 	frames, batches, metas int
 }
 
 func (r *recovery) run(ctx context.Context) error {
 	r.next = 1
+	m, err := r.loadManifest(ctx)
+	if err != nil {
+		return err
+	}
+	if m != nil {
+		if err := r.restore(m); err != nil {
+			return err
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		if err := r.replay(ctx); err != nil {
 			return err
@@ -105,23 +115,33 @@ func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) erro
 	case rd.Offset() != len(data):
 		return fmt.Errorf("recover: %s: %w: %d bytes after the frame at byte %d", key, journal.ErrCorrupt, len(data)-rd.Offset(), rd.Offset())
 	}
-	if f.Epoch < r.maxEpoch {
-		r.l.log.Info("recover: ignoring a frame an older server wrote after being fenced", "key", key, "epoch", f.Epoch, "current_epoch", r.maxEpoch)
+	if f.Epoch == seq {
+		addSorted(&r.l.epochs, seq) // the first claim frame of an epoch
+	}
+	if current := r.l.epochAt(seq); f.Epoch < current {
+		r.l.log.Info("recover: ignoring a frame an older server wrote after being fenced", "key", key, "epoch", f.Epoch, "current_epoch", current)
 		return nil
 	}
-	r.maxEpoch = f.Epoch
 	r.frames++
+	if len(f.Body) == 0 {
+		addSorted(&r.l.claims, seq) // only claim frames are empty
+	}
 	pos := journal.FrameHeaderSize
 	var recErr error
 	err = f.Records(func(rec journal.Record) bool {
 		recStart := pos
 		pos += journal.RecordHeaderSize + len(rec.Payload)
+		inManifest := seq <= r.covered
 		switch rec.Type {
 		case journal.RecordMeta:
+			if inManifest {
+				return true
+			}
 			r.metas++
 			r.l.opts.ApplyMeta(rec.Payload)
 		case journal.RecordBatch:
 			k, sb, err := decodeBatchRecord(rec.Payload)
+			sb.seq = seq
 			if err == nil {
 				err = r.applyBatch(k, sb)
 			}
@@ -131,6 +151,9 @@ func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) erro
 			}
 			r.batches++
 		case journal.RecordSegment:
+			if inManifest {
+				return true
+			}
 			k, seg, err := decodeSegmentRecord(rec.Payload)
 			if err == nil {
 				r.l.mu.Lock()
@@ -157,6 +180,10 @@ func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) erro
 func (r *recovery) applyBatch(k PartitionKey, sb storedBatch) error {
 	r.l.mu.Lock()
 	p := r.l.partLocked(k)
+	if sb.last < p.sealedUpTo() {
+		r.l.mu.Unlock()
+		return nil // already in a segment the manifest lists
+	}
 	if sb.base != p.next {
 		r.l.mu.Unlock()
 		return fmt.Errorf("%w: partition %s: batch at offset %d, expected %d", journal.ErrCorrupt, k, sb.base, p.next)
@@ -198,6 +225,10 @@ func (r *recovery) claim(ctx context.Context) error {
 			return fmt.Errorf("recover: %w: %s has epoch %d, newer than ours (%d)", ErrFenced, key, other, epoch)
 		}
 	}
+	for i := range uint64(r.l.opts.MaxInflightFlushes) {
+		addSorted(&r.l.claims, epoch+i)
+	}
+	addSorted(&r.l.epochs, epoch)
 	r.epoch = epoch
 	r.nextSeq = epoch + uint64(r.l.opts.MaxInflightFlushes)
 	return nil
@@ -213,4 +244,26 @@ func (r *recovery) frameEpoch(ctx context.Context, key string) (uint64, error) {
 		return 0, fmt.Errorf("recover: %s: %w", key, journal.ErrCorrupt)
 	}
 	return f.Epoch, nil
+}
+
+// addSorted inserts v into the sorted set *s.
+func addSorted(s *[]uint64, v uint64) {
+	i, found := slices.BinarySearch(*s, v)
+	if !found {
+		*s = slices.Insert(*s, i, v)
+	}
+}
+
+// epochAt is the writer epoch in force at journal number seq: the newest
+// epoch claimed at or before it. A frame written with an older epoch there
+// comes from a server that had been fenced.
+func (l *Log) epochAt(seq uint64) uint64 {
+	i, found := slices.BinarySearch(l.epochs, seq)
+	if found {
+		return l.epochs[i]
+	}
+	if i == 0 {
+		return 0
+	}
+	return l.epochs[i-1]
 }

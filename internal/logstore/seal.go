@@ -20,6 +20,7 @@ type segInfo struct {
 	base, last uint64
 	lastTS     uint64 // append time of its last batch, µs
 	size       int64  // object size
+	epoch      uint64 // of the server that wrote it (part of its key)
 
 	mu     sync.Mutex
 	footer *segment.Footer // loaded on first read
@@ -59,7 +60,8 @@ func decodeSegmentRecord(b []byte) (PartitionKey, *segInfo, error) {
 	if s.last < s.base || s.size < segment.TrailerSize {
 		return k, nil, fmt.Errorf("%w: segment record for %s: offsets %d..%d, %d bytes", journal.ErrCorrupt, k, s.base, s.last, s.size)
 	}
-	s.key = segmentKey(k, s.base, le.Uint64(b[44:]))
+	s.epoch = le.Uint64(b[44:])
+	s.key = segmentKey(k, s.base, s.epoch)
 	return k, s, nil
 }
 
@@ -101,6 +103,7 @@ func (l *Log) sealer() {
 	defer close(l.sealDone)
 	ticker := time.NewTicker(l.opts.SealCheckInterval)
 	defer ticker.Stop()
+	lastCkpt := time.Now()
 	for {
 		select {
 		case <-l.runCtx.Done():
@@ -108,7 +111,13 @@ func (l *Log) sealer() {
 		case <-ticker.C:
 		case <-l.sealKick:
 		}
-		l.sealDue(l.runCtx)
+		_ = l.sealDue(l.runCtx)
+		if time.Since(lastCkpt) >= l.opts.CheckpointInterval {
+			lastCkpt = time.Now()
+			if err := l.Checkpoint(l.runCtx); err != nil && l.runCtx.Err() == nil {
+				l.log.Warn("checkpoint failed; will try again", "err", err)
+			}
+		}
 	}
 }
 
@@ -166,7 +175,7 @@ func (l *Log) seal(ctx context.Context, p *partition) error {
 	if len(batches) == 0 {
 		return nil
 	}
-	s := &segInfo{key: segmentKey(p.key, batches[0].base, l.epoch), base: batches[0].base}
+	s := &segInfo{key: segmentKey(p.key, batches[0].base, l.epoch), base: batches[0].base, epoch: l.epoch}
 	bld := segment.NewBuilder(l.opts.IndexInterval)
 	size, err := l.writeSegment(ctx, s.key, batches, bld)
 	if err != nil {

@@ -66,6 +66,15 @@ func (f *Fault) Hits() int {
 	return f.hits
 }
 
+// Seen is how many calls matched the rule's Op and KeyPrefix so far,
+// whether or not the fault acted on them: a rule with a huge Nth counts
+// calls without changing them.
+func (f *Fault) Seen() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seen
+}
+
 // Stalled is closed as soon as a call stalls on this fault, so a test can
 // wait for the stall without sleeping.
 func (f *Fault) Stalled() <-chan struct{} { return f.stalled }
@@ -144,9 +153,8 @@ func (f *Faulty) intercept(ctx context.Context, op objstore.Op, key string, call
 	f.mu.Lock()
 	var hit *Fault
 	for _, ft := range f.faults {
-		if ft.match(op, key) {
-			hit = ft
-			break
+		if ft.match(op, key) && hit == nil {
+			hit = ft // the first that acts; the rest still count the call
 		}
 	}
 	f.mu.Unlock()
