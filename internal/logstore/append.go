@@ -207,6 +207,8 @@ func (l *Log) flush(f *openFrame, frame []byte, seq uint64, sem chan struct{}, p
 		switch {
 		case r.part == nil:
 			l.opts.ApplyMeta(payload)
+		case r.trim:
+			r.part.trim(r.trimTo)
 		case r.seg != nil:
 			if err := r.part.addSegment(r.seg); err != nil {
 				l.log.Error("recording a sealed segment failed", "err", err)

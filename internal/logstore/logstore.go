@@ -289,6 +289,12 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	l.log.Info("log recovered", "store", store.Name(), "frames", rec.frames, "batches", rec.batches,
 		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
 	l.runCtx, l.stop = context.WithCancel(context.Background())
+	// Segments trimmed before a crash may still be there.
+	for _, p := range l.mu.parts {
+		if err := l.deleteTrimmed(ctx, p); err != nil {
+			l.log.Warn("deleting trimmed segments left by a crash failed", "partition", p.key, "err", err)
+		}
+	}
 	go l.flusher()
 	go l.sealer()
 	return l, nil
@@ -355,10 +361,12 @@ func (l *Log) wake() {
 // frameRecord is what the flusher needs of a record of the open frame to
 // publish it once the frame is durable.
 type frameRecord struct {
-	part *partition  // nil for a metadata record
-	seg  *segInfo    // set for a segment record
-	end  int         // where the record ends in the frame
-	b    storedBatch // a batch record's offsets (its bytes are set at publish)
+	part   *partition // nil for a metadata record
+	seg    *segInfo   // set for a segment record
+	trim   bool       // a trim record: drop segments before trimTo
+	trimTo uint64
+	end    int         // where the record ends in the frame
+	b      storedBatch // a batch record's offsets (its bytes are set at publish)
 }
 
 // openFrame is the frame being filled by appends.

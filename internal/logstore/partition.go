@@ -33,6 +33,7 @@ type partition struct {
 	sealedNext    uint64        // first offset not in a segment
 	batches       []storedBatch // unsealed, in offset order, contiguous from sealedNext
 	unsealedBytes int64
+	trimmed       []string // keys of trimmed segments not deleted yet
 }
 
 // partLocked returns the partition, creating it on first use. l.mu is held.

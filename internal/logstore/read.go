@@ -56,6 +56,8 @@ func (l *Log) Bounds(k PartitionKey) (first, next uint64, ok bool) {
 		first = v.segments[0].base
 	case len(v.batches) > 0:
 		first = v.batches[0].base
+	case v.sealedNext > 0: // everything was deleted by retention
+		return v.sealedNext, v.sealedNext, true
 	default:
 		return 0, 0, false
 	}

@@ -150,6 +150,19 @@ func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) erro
 				return false
 			}
 			r.batches++
+		case journal.RecordTrim:
+			if inManifest {
+				return true
+			}
+			k, offset, err := decodeTrimRecord(rec.Payload)
+			if err != nil {
+				recErr = fmt.Errorf("record at byte %d: %w", recStart, err)
+				return false
+			}
+			r.l.mu.Lock()
+			p := r.l.partLocked(k)
+			r.l.mu.Unlock()
+			p.trim(offset)
 		case journal.RecordSegment:
 			if inManifest {
 				return true

@@ -80,6 +80,8 @@ const (
 	RecordMeta RecordType = 2
 	// RecordSegment says a run of a partition was sealed into a segment.
 	RecordSegment RecordType = 3
+	// RecordTrim says a partition's segments before an offset were deleted.
+	RecordTrim RecordType = 4
 )
 
 // Record is one entry of a frame body.
