@@ -380,3 +380,5 @@ func TestGapEndsReplay(t *testing.T) {
 		t.Fatalf("append after the gap: %+v, %v", h, err)
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

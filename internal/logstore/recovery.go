@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shoalstream/shoal/internal/logstore/journal"
 	"github.com/shoalstream/shoal/internal/objstore"
@@ -218,7 +219,7 @@ func (r *recovery) claim(ctx context.Context) error {
 		fb.Reset()
 		frame := fb.Finish(seq, epoch)
 		key := journalKey(seq)
-		_, err := r.l.store.Put(ctx, key, frame, objstore.IfAbsent())
+		err := r.putClaim(ctx, key, frame)
 		if err == nil {
 			continue
 		}
@@ -245,6 +246,28 @@ func (r *recovery) claim(ctx context.Context) error {
 	r.epoch = epoch
 	r.nextSeq = epoch + uint64(r.l.opts.MaxInflightFlushes)
 	return nil
+}
+
+// putClaim writes a claim frame, trying again through transient failures.
+// A retry that finds the key taken returns ErrPreconditionFailed even if
+// the earlier attempt landed: claim then treats it like anyone's frame,
+// which is safe.
+func (r *recovery) putClaim(ctx context.Context, key string, frame []byte) error {
+	backoff := r.l.opts.RetryBackoff
+	var err error
+	for attempt := 1; attempt <= 5; attempt++ {
+		if _, err = r.l.store.Put(ctx, key, frame, objstore.IfAbsent()); err == nil || errors.Is(err, objstore.ErrPreconditionFailed) {
+			return err
+		}
+		r.l.log.Warn("recover: writing a claim frame failed; retrying", "key", key, "attempt", attempt, "err", err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, r.l.opts.MaxRetryBackoff)
+	}
+	return err
 }
 
 func (r *recovery) frameEpoch(ctx context.Context, key string) (uint64, error) {

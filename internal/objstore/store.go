@@ -125,9 +125,12 @@ type Store struct {
 	// by Close, so Close waits for calls under way.
 	mu struct {
 		sync.RWMutex
-		closed  bool
-		writers map[*Writer]struct{}
+		closed bool
 	}
+	// wmu guards writers, the writers not yet committed or closed. It is
+	// taken alone or inside mu, never the other way round.
+	wmu     sync.Mutex
+	writers map[*Writer]struct{}
 
 	calls, errs  [numOps]atomic.Uint64
 	bytesRead    atomic.Uint64
@@ -140,7 +143,7 @@ func New(b Backend, opts Options) *Store {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.mu.writers = make(map[*Writer]struct{})
+	s.writers = make(map[*Writer]struct{})
 	return s
 }
 
@@ -341,8 +344,10 @@ func (s *Store) Close() error {
 		return &Error{Op: "close", Key: s.name, Err: ErrClosed}
 	}
 	s.mu.closed = true
-	writers := s.mu.writers
-	s.mu.writers = nil
+	s.wmu.Lock()
+	writers := s.writers
+	s.writers = nil
+	s.wmu.Unlock()
 	s.mu.Unlock()
 
 	var errs []error
@@ -386,7 +391,9 @@ func (s *Store) NewWriter(ctx context.Context, key string, opts WriterOptions) (
 		return nil, s.done(OpWriter, key, time.Now(), err)
 	}
 	w := &Writer{s: s, ctx: ctx, key: key, bw: bw, start: time.Now()}
-	s.mu.writers[w] = struct{}{}
+	s.wmu.Lock()
+	s.writers[w] = struct{}{}
+	s.wmu.Unlock()
 	s.leave()
 	return w, nil
 }
@@ -458,12 +465,12 @@ func (w *Writer) Close() error {
 // forget removes w from the store's open writers; false if the store
 // already took it (it is closing).
 func (w *Writer) forget() bool {
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	if _, ok := w.s.mu.writers[w]; !ok {
+	w.s.wmu.Lock()
+	defer w.s.wmu.Unlock()
+	if _, ok := w.s.writers[w]; !ok {
 		return false
 	}
-	delete(w.s.mu.writers, w)
+	delete(w.s.writers, w)
 	return true
 }
 

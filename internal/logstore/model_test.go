@@ -1,0 +1,252 @@
+package logstore
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/objstore"
+	"github.com/shoalstream/shoal/internal/objstore/mem"
+	"github.com/shoalstream/shoal/internal/objstore/objstoretest"
+)
+
+var (
+	modelSeed  = flag.Uint64("model.seed", 0, "seed of the logstore model test (0: a new one each run)")
+	modelSteps = flag.Int("model.steps", 300, "operations per logstore model run")
+)
+
+// crash stops the log as a killed process would: nothing more is written,
+// no final flush, no checkpoint.
+func crash(l *Log) {
+	l.mu.Lock()
+	l.mu.closed = true
+	l.mu.Unlock()
+	l.stop()
+	<-l.flushDone
+	<-l.sealDone
+}
+
+// oracle is the model: what each partition must hold.
+type oracle struct {
+	parts map[PartitionKey][]string // payloads by offset
+	meta  []string
+}
+
+// modelRun drives a seeded sequence of appends, reads, seals,
+// checkpoints, crashes and restarts against a log over backend, and
+// compares every observation with the oracle.
+type modelRun struct {
+	t       *testing.T
+	rng     *rand.Rand
+	backend objstore.Backend
+	faulty  *objstoretest.Faulty
+	faults  bool
+	opts    Options
+	l       *Log
+	meta    *metaState
+	o       oracle
+	keys    []PartitionKey
+	log     []string // what happened, for the failure message
+}
+
+func (m *modelRun) fatalf(format string, args ...any) {
+	m.t.Helper()
+	tail := m.log[max(0, len(m.log)-15):]
+	m.t.Fatalf("%s\nlast operations:\n  %s", fmt.Sprintf(format, args...), strings.Join(tail, "\n  "))
+}
+
+func (m *modelRun) open() {
+	m.t.Helper()
+	var err error
+	for attempt := range 20 {
+		m.meta = &metaState{} // a failed start leaves nothing: the process would exit
+		s := objstore.New(m.faulty, objstore.Options{})
+		m.l, err = Open(context.Background(), s, m.meta.options(m.opts))
+		if err == nil {
+			break
+		}
+		if !m.faults {
+			break
+		}
+		m.log = append(m.log, fmt.Sprintf("open attempt %d failed: %v", attempt, err))
+	}
+	if err != nil {
+		m.fatalf("open: %v", err)
+	}
+	got, _ := m.meta.get()
+	if !slices.Equal(got, m.o.meta) {
+		m.fatalf("metadata after open: %q, want %q", got, m.o.meta)
+	}
+	for _, k := range m.keys {
+		m.checkRead(k, 0)
+	}
+}
+
+// injectSome adds a random transient fault that the log must ride out.
+func (m *modelRun) injectSome() {
+	if !m.faults || m.rng.IntN(3) != 0 {
+		return
+	}
+	rules := []objstoretest.Rule{
+		{Op: objstore.OpPut, KeyPrefix: "journal/", Action: objstoretest.Fail, Times: 1 + m.rng.IntN(3)},
+		{Op: objstore.OpPut, KeyPrefix: "journal/", Action: objstoretest.FailAfter, Times: 1},
+		{Op: objstore.OpWriter, Action: objstoretest.Fail, Times: 1},
+		{Op: objstore.OpWriter, Action: objstoretest.FailAfter, Times: 1},
+		{Op: objstore.OpGet, Action: objstoretest.Fail, Times: 1},
+		{Op: objstore.OpList, Action: objstoretest.Fail, Times: 1},
+		{Op: objstore.OpPut, KeyPrefix: "manifest/", Action: objstoretest.Fail, Times: 1},
+		{Op: objstore.OpDelete, Action: objstoretest.Fail, Times: 1},
+	}
+	r := rules[m.rng.IntN(len(rules))]
+	m.faulty.Inject(r)
+	m.log = append(m.log, fmt.Sprintf("inject %+v", r))
+}
+
+func (m *modelRun) checkRead(k PartitionKey, from uint64) {
+	m.t.Helper()
+	want := m.o.parts[k]
+	if int(from) > len(want) {
+		from = uint64(len(want))
+	}
+	var got []string
+	var err error
+	for range 5 { // reads may meet an injected fault
+		got, err = m.read(k, from)
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		m.fatalf("read %s from %d: %v", k, from, err)
+	}
+	if !slices.Equal(got, want[from:]) {
+		m.fatalf("read %s from %d: %d messages %v…, want %d", k, from, len(got), got[:min(len(got), 3)], len(want)-int(from))
+	}
+}
+
+func (m *modelRun) read(k PartitionKey, from uint64) ([]string, error) {
+	bs, err := m.l.Read(context.Background(), k, from, ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, b := range bs {
+		for msg := range batch.Messages(b) {
+			if msg.Offset >= from {
+				out = append(out, string(msg.Payload))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (m *modelRun) step(i int) {
+	ctx := context.Background()
+	k := m.keys[m.rng.IntN(len(m.keys))]
+	switch op := m.rng.IntN(100); {
+	case op < 50:
+		n := 1 + m.rng.IntN(5)
+		tag := fmt.Sprintf("s%d", i)
+		if _, err := m.l.Append(ctx, k, makeBatch(m.t, n, tag)); err != nil {
+			m.fatalf("append: %v", err)
+		}
+		for j := range n {
+			m.o.parts[k] = append(m.o.parts[k], fmt.Sprintf("%s-%d", tag, j))
+		}
+		m.log = append(m.log, fmt.Sprintf("append %s %d", k, n))
+	case op < 58:
+		rec := fmt.Sprintf("meta %d", i)
+		if err := m.l.AppendMeta(ctx, []byte(rec)); err != nil {
+			m.fatalf("append meta: %v", err)
+		}
+		m.o.meta = append(m.o.meta, rec)
+		m.log = append(m.log, "meta")
+	case op < 75:
+		from := uint64(0)
+		if n := len(m.o.parts[k]); n > 0 {
+			from = uint64(m.rng.IntN(n + 1))
+		}
+		m.log = append(m.log, fmt.Sprintf("read %s from %d", k, from))
+		m.checkRead(k, from)
+	case op < 83:
+		err := m.l.Seal(ctx)
+		m.log = append(m.log, fmt.Sprintf("seal: %v", err))
+		if err != nil && !m.faults {
+			m.fatalf("seal: %v", err)
+		}
+	case op < 89:
+		err := m.l.Checkpoint(ctx)
+		m.log = append(m.log, fmt.Sprintf("checkpoint: %v", err))
+		if err != nil && !m.faults {
+			m.fatalf("checkpoint: %v", err)
+		}
+	case op < 95:
+		m.log = append(m.log, "crash")
+		crash(m.l)
+		m.open()
+	default:
+		m.log = append(m.log, "restart")
+		if err := m.l.Close(); err != nil {
+			m.fatalf("close: %v", err)
+		}
+		m.open()
+	}
+	m.injectSome()
+}
+
+func runModel(t *testing.T, backend objstore.Backend, seed uint64, faults bool) {
+	m := &modelRun{
+		t: t, rng: rand.New(rand.NewPCG(seed, seed+1)), backend: backend, faulty: objstoretest.NewFaulty(backend), faults: faults,
+		opts: Options{
+			SegmentBytes: 2 << 10, IndexInterval: 256, MaxInflightFlushes: 2,
+			RetryBackoff: time.Millisecond, MaxRetryBackoff: 5 * time.Millisecond,
+			CheckpointInterval: time.Hour, SealCheckInterval: time.Hour,
+			Logger: discardLogger(),
+		},
+		o: oracle{parts: map[PartitionKey][]string{}},
+	}
+	for p := range 4 {
+		m.keys = append(m.keys, PartitionKey{1, uint32(1 + p%2), uint32(p)})
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("model seed %d (rerun with -model.seed=%d)", seed, seed)
+		}
+	})
+	m.open()
+	for i := range *modelSteps {
+		m.step(i)
+	}
+	m.faulty.Clear()
+	if err := m.l.Close(); err != nil {
+		m.fatalf("close: %v", err)
+	}
+	m.open()
+	_ = m.l.Close()
+}
+
+func modelSeeds() []uint64 {
+	if *modelSeed != 0 {
+		return []uint64{*modelSeed}
+	}
+	now := uint64(time.Now().UnixNano())
+	return []uint64{now, now + 1}
+}
+
+func TestModelMem(t *testing.T) {
+	for _, seed := range modelSeeds() {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { runModel(t, mem.New(), seed, false) })
+	}
+}
+
+func TestModelMemFaults(t *testing.T) {
+	for _, seed := range modelSeeds() {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { runModel(t, mem.New(), seed, true) })
+	}
+}
