@@ -267,6 +267,9 @@ func (l *Log) failOpen(err error) {
 // through outages until it succeeds, the store says another server owns
 // the journal (ErrFenced), or the log is closed for good.
 func (l *Log) writeFrame(seq uint64, frame []byte) error {
+	if l.appendMode {
+		return l.files.write(seq, frame)
+	}
 	key := journalKey(seq)
 	backoff := l.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {

@@ -203,19 +203,23 @@ func (l *Log) Checkpoint(ctx context.Context) error {
 	// Garbage: journal frames before journal_start, older manifests. Claim
 	// frames stay: a fenced server may still be retrying a write at one of
 	// those numbers, and must go on failing (see the package doc).
+	// A journal object (or file) goes when the next one starts at or
+	// before journal_start: everything in it is older.
 	var errs []error
+	prevKey, prevSeq := "", uint64(0)
 	for info, err := range l.store.All(ctx, "journal/") {
 		if err != nil {
 			errs = append(errs, err)
 			break
 		}
 		seq, ok := parseJournalKey(info.Key)
-		if !ok || seq >= m.journalStart {
+		if !ok || seq > m.journalStart {
 			break
 		}
-		if _, claim := slices.BinarySearch(m.claims, seq); !claim {
-			errs = append(errs, l.store.Delete(ctx, info.Key))
+		if _, claim := slices.BinarySearch(m.claims, prevSeq); prevKey != "" && !claim {
+			errs = append(errs, l.store.Delete(ctx, prevKey))
 		}
+		prevKey, prevSeq = info.Key, seq
 	}
 	if prev.generation > 1 {
 		for info, err := range l.store.All(ctx, "manifest/") {

@@ -154,6 +154,13 @@ type Options struct {
 	// recovery, and live once the record is durable. It must not block
 	// for long and must not call back into the Log.
 	ApplyMeta func(rec []byte)
+	// JournalObjects writes one journal object per flush even where the
+	// store can append in place (by default a store that can, the local
+	// filesystem, gets journal files).
+	JournalObjects bool
+	// JournalFileBytes starts a new journal file once the current one is
+	// this large (default 64 MiB; journal files only).
+	JournalFileBytes int64
 	// SnapshotMeta returns the broker's state as of the last record
 	// ApplyMeta received, for a checkpoint; RestoreMeta installs it at
 	// recovery, before the records after it. With ApplyMeta but no
@@ -204,6 +211,9 @@ func (o *Options) setDefaults() {
 	if o.BlockCacheBytes <= 0 {
 		o.BlockCacheBytes = 64 << 20
 	}
+	if o.JournalFileBytes <= 0 {
+		o.JournalFileBytes = 64 << 20
+	}
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = time.Minute
 	}
@@ -236,6 +246,9 @@ type Log struct {
 	opts  Options
 	log   *slog.Logger
 	epoch uint64
+
+	appendMode bool        // journal files, not one object per flush
+	files      fileJournal // the journal files, in appendMode
 
 	mu struct {
 		sync.Mutex
@@ -277,6 +290,11 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 		blocks: newBlockCache(opts.BlockCacheBytes),
 	}
 	l.mu.parts = make(map[PartitionKey]*partition)
+	l.files.l = l
+	if store.CanAppend() && !opts.JournalObjects {
+		l.appendMode = true
+		l.opts.MaxInflightFlushes = 1 // appends to one file go one at a time
+	}
 	rec := &recovery{l: l}
 	start := time.Now()
 	if err := rec.run(ctx); err != nil {
@@ -335,6 +353,7 @@ func (l *Log) Close() error {
 	l.stop()
 	<-l.flushDone
 	<-l.sealDone
+	l.files.close()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.mu.fenced != nil && !errors.Is(l.mu.fenced, ErrClosed) {

@@ -241,12 +241,12 @@ func TestGroupCommitOnePutForManyPartitions(t *testing.T) {
 func TestFencing(t *testing.T) {
 	ctx := t.Context()
 	b := mem.New()
-	l1 := openLog(t, objstore.New(b, objstore.Options{}), Options{})
+	l1 := openLog(t, objstore.New(b, objstore.Options{}), Options{JournalObjects: true})
 	k := PartitionKey{1, 1, 0}
 	if _, err := l1.Append(ctx, k, makeBatch(t, 1, "old")); err != nil {
 		t.Fatal(err)
 	}
-	l2 := openLog(t, objstore.New(b, objstore.Options{}), Options{})
+	l2 := openLog(t, objstore.New(b, objstore.Options{}), Options{JournalObjects: true})
 	defer l2.Close()
 	if l2.Epoch() <= l1.Epoch() {
 		t.Fatalf("epochs %d then %d", l1.Epoch(), l2.Epoch())
@@ -266,7 +266,7 @@ func TestFencing(t *testing.T) {
 	if got := payloads(t, l2, k, 0); strings.Join(got, ",") != "old-0,new-0" {
 		t.Fatalf("new owner reads %v", got)
 	}
-	l3 := openLog(t, objstore.New(b, objstore.Options{}), Options{})
+	l3 := openLog(t, objstore.New(b, objstore.Options{}), Options{JournalObjects: true})
 	defer l3.Close()
 	if got := payloads(t, l3, k, 0); strings.Join(got, ",") != "old-0,new-0" {
 		t.Fatalf("after another takeover: %v", got)
@@ -326,7 +326,7 @@ func TestOutage(t *testing.T) {
 func TestCorruptJournalStopsOpen(t *testing.T) {
 	b := mem.New()
 	s := objstore.New(b, objstore.Options{})
-	l := openLog(t, s, Options{MaxInflightFlushes: 1})
+	l := openLog(t, s, Options{MaxInflightFlushes: 1, JournalObjects: true})
 	for i := range 3 {
 		if _, err := l.Append(t.Context(), PartitionKey{1, 1, 0}, makeBatch(t, 1, fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
@@ -344,7 +344,7 @@ func TestCorruptJournalStopsOpen(t *testing.T) {
 	if _, err := s.Put(t.Context(), key, data, objstore.Condition{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(t.Context(), s, Options{})
+	_, err = Open(t.Context(), s, Options{JournalObjects: true})
 	if !errors.Is(err, journal.ErrCorrupt) || !strings.Contains(err.Error(), key) {
 		t.Fatalf("Open over a corrupt journal = %v, want ErrCorrupt naming %s", err, key)
 	}
@@ -355,7 +355,7 @@ func TestCorruptJournalStopsOpen(t *testing.T) {
 func TestGapEndsReplay(t *testing.T) {
 	b := mem.New()
 	s := objstore.New(b, objstore.Options{})
-	l := openLog(t, s, Options{MaxInflightFlushes: 1})
+	l := openLog(t, s, Options{MaxInflightFlushes: 1, JournalObjects: true})
 	k := PartitionKey{1, 1, 0}
 	for i := range 4 {
 		if _, err := l.Append(t.Context(), k, makeBatch(t, 1, fmt.Sprint(i))); err != nil {
@@ -368,7 +368,7 @@ func TestGapEndsReplay(t *testing.T) {
 	if err := s.Delete(t.Context(), journalKey(4)); err != nil { // batch "2"
 		t.Fatal(err)
 	}
-	l2 := openLog(t, s, Options{})
+	l2 := openLog(t, s, Options{JournalObjects: true})
 	defer l2.Close()
 	if got := payloads(t, l2, k, 0); strings.Join(got, ",") != "0-0,1-0" {
 		t.Fatalf("after a gap: %v", got)

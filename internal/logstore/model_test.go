@@ -200,13 +200,14 @@ func (m *modelRun) step(i int) {
 	m.injectSome()
 }
 
-func runModel(t *testing.T, backend objstore.Backend, seed uint64, faults bool) {
+func runModel(t *testing.T, backend objstore.Backend, seed uint64, faults, objects bool) {
 	m := &modelRun{
 		t: t, rng: rand.New(rand.NewPCG(seed, seed+1)), backend: backend, faulty: objstoretest.NewFaulty(backend), faults: faults,
 		opts: Options{
 			SegmentBytes: 2 << 10, IndexInterval: 256, MaxInflightFlushes: 2,
 			RetryBackoff: time.Millisecond, MaxRetryBackoff: 5 * time.Millisecond,
 			CheckpointInterval: time.Hour, SealCheckInterval: time.Hour,
+			JournalObjects: objects, JournalFileBytes: 4 << 10,
 			Logger: discardLogger(),
 		},
 		o: oracle{parts: map[PartitionKey][]string{}},
@@ -239,14 +240,17 @@ func modelSeeds() []uint64 {
 	return []uint64{now, now + 1}
 }
 
+// TestModelMem runs the model on the memory backend, with journal files
+// (appends) and with one journal object per flush, with and without
+// injected faults.
 func TestModelMem(t *testing.T) {
-	for _, seed := range modelSeeds() {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { runModel(t, mem.New(), seed, false) })
-	}
-}
-
-func TestModelMemFaults(t *testing.T) {
-	for _, seed := range modelSeeds() {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { runModel(t, mem.New(), seed, true) })
+	for _, journal := range []string{"files", "objects"} {
+		for _, faults := range []bool{false, true} {
+			for _, seed := range modelSeeds() {
+				t.Run(fmt.Sprintf("%s/faults=%v/%d", journal, faults, seed), func(t *testing.T) {
+					runModel(t, mem.New(), seed, faults, journal == "objects")
+				})
+			}
+		}
 	}
 }

@@ -57,28 +57,33 @@ func (r *recovery) run(ctx context.Context) error {
 // errRaced: a journal number to be claimed was taken by a live writer.
 var errRaced = errors.New("journal number taken while claiming")
 
-// replay lists the journal from r.next and applies the unbroken run of
-// frames found there.
+// replay lists the journal and applies the unbroken run of frames from
+// r.next on.
 func (r *recovery) replay(ctx context.Context) error {
-	start := journalKey(r.next)
+	var keys []string
+	var seqs []uint64
 	for info, err := range r.l.store.All(ctx, "journal/") {
 		if err != nil {
 			return fmt.Errorf("recover: list journal: %w", err)
-		}
-		if info.Key < start {
-			continue
 		}
 		seq, ok := parseJournalKey(info.Key)
 		if !ok {
 			r.l.log.Warn("recover: ignoring an object that is not a journal frame", "key", info.Key)
 			continue
 		}
-		if seq != r.next {
+		keys, seqs = append(keys, info.Key), append(seqs, seq)
+	}
+	if r.l.appendMode {
+		return r.replayFiles(ctx, keys, seqs)
+	}
+	i, _ := slices.BinarySearch(seqs, r.next)
+	for ; i < len(keys); i++ {
+		if seqs[i] != r.next {
 			// A gap: what follows was never acknowledged.
-			r.l.log.Info("recover: the journal has a gap; frames after it were never acknowledged and are ignored", "missing", journalKey(r.next), "next_found", info.Key)
+			r.l.log.Info("recover: the journal has a gap; frames after it were never acknowledged and are ignored", "missing", journalKey(r.next), "next_found", keys[i])
 			return nil
 		}
-		if err := r.replayFrame(ctx, info.Key, seq); err != nil {
+		if err := r.replayObject(ctx, keys[i], seqs[i]); err != nil {
 			return err
 		}
 		r.next++
@@ -86,18 +91,9 @@ func (r *recovery) replay(ctx context.Context) error {
 	return nil
 }
 
-func parseJournalKey(key string) (uint64, bool) {
-	s, ok := strings.CutPrefix(key, "journal/")
-	if !ok || len(s) != 20 {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	return n, err == nil && n > 0
-}
-
-// replayFrame reads and applies journal object key, which must hold
+// replayObject reads and applies journal object key, which must hold
 // exactly one valid frame numbered seq.
-func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) error {
+func (r *recovery) replayObject(ctx context.Context, key string, seq uint64) error {
 	data, err := r.l.store.Get(ctx, key)
 	if err != nil {
 		return fmt.Errorf("recover: read %s: %w", key, err)
@@ -116,8 +112,76 @@ func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) erro
 	case rd.Offset() != len(data):
 		return fmt.Errorf("recover: %s: %w: %d bytes after the frame at byte %d", key, journal.ErrCorrupt, len(data)-rd.Offset(), rd.Offset())
 	}
+	return r.applyFrame(key, f)
+}
+
+// replayFiles replays append-mode journal files: each is named by its
+// first frame's number and holds frames numbered on from there. Only the
+// last file may end in a torn frame (the flush a crash interrupted): it is
+// cut off there.
+func (r *recovery) replayFiles(ctx context.Context, keys []string, seqs []uint64) error {
+	// The file holding r.next is the last one that starts at or before it.
+	i, found := slices.BinarySearch(seqs, r.next)
+	if !found {
+		i--
+	}
+	for i = max(i, 0); i < len(keys); i++ {
+		key := keys[i]
+		if seqs[i] > r.next {
+			return fmt.Errorf("recover: %s: %w: journal file starts at frame %d, expected %d", key, journal.ErrCorrupt, seqs[i], r.next)
+		}
+		data, err := r.l.store.Get(ctx, key)
+		if err != nil {
+			return fmt.Errorf("recover: read %s: %w", key, err)
+		}
+		rd := journal.NewReader(data)
+		for {
+			f, ok, err := rd.Next()
+			if errors.Is(err, journal.ErrTornTail) && i == len(keys)-1 {
+				r.l.log.Warn("recover: cutting a torn tail off the journal (a flush the crash interrupted; never acknowledged)", "key", key, "at", rd.Offset(), "bytes", len(data)-rd.Offset())
+				return r.truncate(ctx, key, int64(rd.Offset()))
+			}
+			if err != nil {
+				return fmt.Errorf("recover: %s at byte %d: %w", key, rd.Offset(), err)
+			}
+			if !ok {
+				break
+			}
+			if f.Seq < r.next {
+				continue // before the manifest's start
+			}
+			if f.Seq != r.next {
+				return fmt.Errorf("recover: %s at byte %d: %w: frame %d, expected %d", key, f.Offset, journal.ErrCorrupt, f.Seq, r.next)
+			}
+			if err := r.applyFrame(key, f); err != nil {
+				return err
+			}
+			r.next++
+		}
+	}
+	return nil
+}
+
+func (r *recovery) truncate(ctx context.Context, key string, size int64) error {
+	a, err := r.l.store.OpenAppend(ctx, key)
+	if err != nil {
+		return fmt.Errorf("recover: cut torn tail of %s: %w", key, err)
+	}
+	err = a.Truncate(size)
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("recover: cut torn tail of %s: %w", key, err)
+	}
+	return nil
+}
+
+// applyFrame applies one valid frame read from key.
+func (r *recovery) applyFrame(key string, f journal.Frame) error {
+	seq := f.Seq
 	if f.Epoch == seq {
-		addSorted(&r.l.epochs, seq) // the first claim frame of an epoch
+		addSorted(&r.l.epochs, seq) // the first frame of an epoch
 	}
 	if current := r.l.epochAt(seq); f.Epoch < current {
 		r.l.log.Info("recover: ignoring a frame an older server wrote after being fenced", "key", key, "epoch", f.Epoch, "current_epoch", current)
@@ -127,9 +191,9 @@ func (r *recovery) replayFrame(ctx context.Context, key string, seq uint64) erro
 	if len(f.Body) == 0 {
 		addSorted(&r.l.claims, seq) // only claim frames are empty
 	}
-	pos := journal.FrameHeaderSize
+	pos := f.Offset + journal.FrameHeaderSize
 	var recErr error
-	err = f.Records(func(rec journal.Record) bool {
+	err := f.Records(func(rec journal.Record) bool {
 		recStart := pos
 		pos += journal.RecordHeaderSize + len(rec.Payload)
 		inManifest := seq <= r.covered
@@ -213,6 +277,13 @@ func (r *recovery) applyBatch(k PartitionKey, sb storedBatch) error {
 // MaxInflightFlushes−1 after it (see the package doc).
 func (r *recovery) claim(ctx context.Context) error {
 	epoch := r.next
+	if r.l.appendMode {
+		// One writer at a time is the store's lock's job; this writer's
+		// first frame opens its epoch.
+		addSorted(&r.l.epochs, epoch)
+		r.epoch, r.nextSeq = epoch, epoch
+		return nil
+	}
 	var fb journal.FrameBuilder
 	for i := range uint64(r.l.opts.MaxInflightFlushes) {
 		seq := epoch + i
@@ -302,4 +373,13 @@ func (l *Log) epochAt(seq uint64) uint64 {
 		return 0
 	}
 	return l.epochs[i-1]
+}
+
+func parseJournalKey(key string) (uint64, bool) {
+	s, ok := strings.CutPrefix(key, "journal/")
+	if !ok || len(s) != 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil && n > 0
 }

@@ -16,6 +16,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestAppend(t *testing.T) {
+	objstoretest.RunAppend(t, func(t *testing.T) *objstore.Store {
+		s := mem.NewStore()
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
 // The suite again over a clone, which must carry every object and ETag.
 func TestConformanceClone(t *testing.T) {
 	objstoretest.Run(t, func(t *testing.T) *objstore.Store {

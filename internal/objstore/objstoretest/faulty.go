@@ -264,3 +264,33 @@ func (w *faultyWriter) Commit(ctx context.Context) (info objstore.Info, err erro
 	})
 	return info, err
 }
+
+// CanAppend reports whether the wrapped backend can append in place.
+func (f *Faulty) CanAppend() bool {
+	_, ok := f.b.(objstore.AppendBackend)
+	return ok
+}
+
+// OpenAppend implements objstore.AppendBackend when the wrapped backend
+// does; faults with Op objstore.OpPut act on each Append.
+func (f *Faulty) OpenAppend(ctx context.Context, key string) (objstore.BackendAppender, error) {
+	ab, ok := f.b.(objstore.AppendBackend)
+	if !ok {
+		return nil, objstore.ErrNotSupported
+	}
+	a, err := ab.OpenAppend(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &faultyAppender{BackendAppender: a, f: f, key: key}, nil
+}
+
+type faultyAppender struct {
+	objstore.BackendAppender
+	f   *Faulty
+	key string
+}
+
+func (a *faultyAppender) Append(p []byte) error {
+	return a.f.intercept(context.Background(), objstore.OpPut, a.key, func() error { return a.BackendAppender.Append(p) })
+}
