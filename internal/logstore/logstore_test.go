@@ -382,3 +382,36 @@ func TestGapEndsReplay(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// AckReceived answers at once; readers still see a batch only once it is
+// durable.
+func TestAckReceivedVisibleWhenDurable(t *testing.T) {
+	f := objstoretest.NewFaulty(mem.New())
+	l := openLog(t, objstore.New(f, objstore.Options{}), Options{Ack: AckReceived})
+	k := PartitionKey{1, 1, 0}
+	stall := f.Inject(objstoretest.Rule{Op: objstore.OpPut, KeyPrefix: "journal/", Action: objstoretest.Stall, Times: 1})
+	h, err := l.Append(t.Context(), k, makeBatch(t, 2, "r"))
+	if err != nil || h.BaseOffset != 0 {
+		t.Fatalf("append: %+v %v", h, err)
+	}
+	<-stall.Stalled()
+	if got := payloads(t, l, k, 0); len(got) != 0 {
+		t.Fatalf("readers see %v before the flush is durable", got)
+	}
+	// A durable append queued behind it returns once both are durable.
+	done := make(chan error, 1)
+	go func() {
+		err := l.AppendMeta(context.Background(), []byte("m"))
+		done <- err
+	}()
+	stall.Release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := payloads(t, l, k, 0); strings.Join(got, ",") != "r-0,r-1" {
+		t.Fatalf("after the flush: %v", got)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
