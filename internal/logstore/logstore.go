@@ -74,9 +74,43 @@
 // manifest covers are skipped, and batches already in segments too. So the
 // number of objects in a bucket grows with segments, not with flushes.
 //
-// # Not yet built
+// # Journal files
 //
-// Retention and the fs append-only journal file come in the next steps.
+// On a store that can append in place (the local filesystem, see
+// objstore.AppendBackend) the journal is a series of files instead:
+// journal/<seq of its first frame>, each flush one append plus one sync, a
+// new file every Options.JournalFileBytes. Flushes are then written one at a
+// time (the previous one done, the next one carries everything that waited).
+// Recovery reads the files in order; only the last may end in a torn frame,
+// which it cuts off. One writer at a time is then the store's lock's job
+// (the fs backend's lock file), not claim frames'.
+//
+// # Retention
+//
+// EnforceRetention deletes whole sealed segments of a topic, oldest first,
+// whose newest message is older than the topic's expiry or while the topic
+// is over its size limit. A trim record in the journal comes first, so a
+// crash cannot bring deleted segments back; then the objects are deleted.
+//
+// # Formats
+//
+// Every layout below is part of the on-store format: constants never change,
+// record types are never reused. The frame is drawn in package journal, the
+// segment in package segment, the manifest in checkpoint.go. The record
+// payloads inside frames (little-endian):
+//
+// 	RecordBatch (1)    stream u32 | topic u32 | partition u32 | stamped batch
+// 	                   (the Iggy batch layout, package batch)
+// 	RecordMeta (2)     opaque bytes of the broker (Options.ApplyMeta)
+// 	RecordSegment (3)  stream u32 | topic u32 | partition u32 | base u64 |
+// 	                   last u64 | last_ts u64 | size u64 | epoch u64
+// 	RecordTrim (4)     stream u32 | topic u32 | partition u32 | first kept u64
+//
+// Object keys:
+//
+// 	journal/<seq, 20 digits>                      frames (or journal files)
+// 	segments/<stream>/<topic>/<partition>/<base offset, 20 digits>-<epoch, 20 digits>
+// 	manifest/<generation, 20 digits>
 package logstore
 
 import (
