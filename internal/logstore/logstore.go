@@ -99,18 +99,18 @@
 // segment in package segment, the manifest in checkpoint.go. The record
 // payloads inside frames (little-endian):
 //
-// 	RecordBatch (1)    stream u32 | topic u32 | partition u32 | stamped batch
-// 	                   (the Iggy batch layout, package batch)
-// 	RecordMeta (2)     opaque bytes of the broker (Options.ApplyMeta)
-// 	RecordSegment (3)  stream u32 | topic u32 | partition u32 | base u64 |
-// 	                   last u64 | last_ts u64 | size u64 | epoch u64
-// 	RecordTrim (4)     stream u32 | topic u32 | partition u32 | first kept u64
+//	RecordBatch (1)    stream u32 | topic u32 | partition u32 | stamped batch
+//	                   (the Iggy batch layout, package batch)
+//	RecordMeta (2)     opaque bytes of the broker (Options.ApplyMeta)
+//	RecordSegment (3)  stream u32 | topic u32 | partition u32 | base u64 |
+//	                   last u64 | last_ts u64 | size u64 | epoch u64
+//	RecordTrim (4)     stream u32 | topic u32 | partition u32 | first kept u64
 //
 // Object keys:
 //
-// 	journal/<seq, 20 digits>                      frames (or journal files)
-// 	segments/<stream>/<topic>/<partition>/<base offset, 20 digits>-<epoch, 20 digits>
-// 	manifest/<generation, 20 digits>
+//	journal/<seq, 20 digits>                      frames (or journal files)
+//	segments/<stream>/<topic>/<partition>/<base offset, 20 digits>-<epoch, 20 digits>
+//	manifest/<generation, 20 digits>
 package logstore
 
 import (
