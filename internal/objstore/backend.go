@@ -156,6 +156,10 @@ type WriterOptions struct {
 // caller: keys it passes are already valid (see ValidateKey), ctx is never
 // nil, and no call is made after Close has returned.
 //
+// Callers never store an object whose key is a path prefix of another
+// object's key ("a" and "a/b"): some S3-compatible stores (MinIO, which keeps
+// objects as files) cannot hold both, so no backend has to.
+//
 // Every method must return an error matching one of the package's sentinel
 // errors where the doc below names one; other failures are returned as they
 // are (Store adds the operation and key).

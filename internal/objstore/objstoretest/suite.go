@@ -224,7 +224,9 @@ func listKeys(t *testing.T, s *objstore.Store, prefix string) []string {
 func testListOrder(t *testing.T, s *objstore.Store) {
 	ctx := t.Context()
 	// Byte order of keys, not of paths: '.'(0x2e) < '/'(0x2f) < '0' < 'a'.
-	keys := []string{"l/a", "l/a/b", "l/a.c", "l/a-b", "l/a/b/c", "l/a0", "l/b", "l/B", "l/ab", "l/é", "l/a%2F"}
+	// No key is a path prefix of another ("a" and "a/b"): the contract
+	// rules that out, since some S3-compatible stores cannot hold both.
+	keys := []string{"l/a", "l/c/d", "l/a.c", "l/a-b", "l/c/e/f", "l/c.d", "l/c-d", "l/a0", "l/b", "l/B", "l/ab", "l/é", "l/a%2F"}
 	sizes := map[string]int64{}
 	for i, k := range keys {
 		data := payload(uint64(i), i*3)
@@ -620,7 +622,7 @@ func testKeys(t *testing.T, s *objstore.Store) {
 		"a b/c+d/e=f&g",
 		"percent%/x%25y/%",
 		"deep/1/2/3/4/5/6/7/8/9/10",
-		"deep/1",
+		"deep/0",
 		"trailing.dot.",
 		"~tilde/'quote'/(paren)",
 	}
