@@ -1,0 +1,329 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/shoalstream/shoal/internal/objstore"
+	"github.com/shoalstream/shoal/internal/objstore/objstoretest"
+	"github.com/shoalstream/shoal/internal/objstore/s3"
+	"github.com/shoalstream/shoal/internal/objstore/s3/s3test"
+)
+
+func open(t *testing.T, o s3.Options) *objstore.Store {
+	t.Helper()
+	s, err := s3.Open(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// The conformance suite, with the smallest part size S3 allows (so the
+// suite's multi-part object has four parts) and with one upload at a time.
+func TestConformance(t *testing.T) {
+	objstoretest.Run(t, func(t *testing.T) *objstore.Store {
+		o := s3test.Options(t)
+		o.PartSize = s3.MinPartSize
+		return open(t, o)
+	})
+}
+
+func TestConformanceSerialUploads(t *testing.T) {
+	objstoretest.Run(t, func(t *testing.T) *objstore.Store {
+		o := s3test.Options(t)
+		o.PartSize = s3.MinPartSize
+		o.UploadConcurrency = 1
+		return open(t, o)
+	})
+}
+
+// pendingUploads lists the multipart uploads under the options' prefix.
+func pendingUploads(t *testing.T, o s3.Options) int {
+	t.Helper()
+	out, err := s3test.Client(o).ListMultipartUploads(t.Context(), &s3sdk.ListMultipartUploadsInput{Bucket: aws.String(o.Bucket), Prefix: aws.String(o.Prefix + "/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Uploads)
+}
+
+func TestNoDanglingUploads(t *testing.T) {
+	o := s3test.Options(t)
+	o.PartSize = s3.MinPartSize
+	s := open(t, o)
+	big := bytes.Repeat([]byte("x"), 2*s3.MinPartSize+100)
+
+	// Cancelled mid-write, after parts went up.
+	ctx, cancel := context.WithCancel(t.Context())
+	w, err := s.NewWriter(ctx, "cancelled", objstore.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := w.Commit(t.Context()); err == nil {
+		t.Fatal("Commit after cancel succeeded")
+	}
+	_ = w.Close()
+
+	// Closed without Commit.
+	w, err = s.NewWriter(t.Context(), "abandoned", objstore.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// IfAbsent on the complete, over an existing key.
+	if _, err := s.Put(t.Context(), "exists", []byte("old"), objstore.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	w, err = s.NewWriter(t.Context(), "exists", objstore.WriterOptions{Condition: objstore.IfAbsent()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(t.Context()); !errors.Is(err, objstore.ErrPreconditionFailed) {
+		t.Fatalf("multipart Commit(IfAbsent) over an existing key = %v", err)
+	}
+	if got, _ := s.Get(t.Context(), "exists"); string(got) != "old" {
+		t.Fatalf("the old object became %d bytes", len(got))
+	}
+	if n := pendingUploads(t, o); n != 0 {
+		t.Fatalf("%d multipart uploads left behind", n)
+	}
+}
+
+// recorder is a reverse proxy in front of the real server that records
+// requests and can answer some itself.
+type recorder struct {
+	mu       sync.Mutex
+	requests []string // "METHOD path?query"
+	bodies   map[string][]byte
+	// intercept, if it returns true, has answered the request itself.
+	intercept func(w http.ResponseWriter, r *http.Request) bool
+}
+
+func newRecorder(t *testing.T, target string) (*recorder, string) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{bodies: map[string][]byte{}}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		line := r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery
+		rec.mu.Lock()
+		rec.requests = append(rec.requests, line)
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
+			rec.bodies["complete"] = body
+		}
+		intercept := rec.intercept
+		rec.mu.Unlock()
+		if intercept != nil && intercept(w, r) {
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return rec, srv.URL
+}
+
+func (r *recorder) count(method, contains string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, l := range r.requests {
+		if strings.HasPrefix(l, method+" ") && strings.Contains(l, contains) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestWriterRequests(t *testing.T) {
+	o := s3test.Options(t)
+	rec, proxyURL := newRecorder(t, o.Endpoint)
+	o.Endpoint = proxyURL
+	o.PartSize = s3.MinPartSize
+	s := open(t, o)
+
+	// Below one part: one PUT, no multipart upload.
+	w, err := s.NewWriter(t.Context(), "small", objstore.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1000 {
+		if _, err := w.Write([]byte("tiny write ")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if puts, uploads := rec.count("PUT", "/small"), rec.count("POST", "uploads"); puts != 1 || uploads != 0 {
+		t.Fatalf("a small object took %d PUTs and %d multipart uploads", puts, uploads)
+	}
+
+	// Three parts: part ETags go to CompleteMultipartUpload without quotes.
+	data := bytes.Repeat([]byte("0123456789"), (3*s3.MinPartSize)/10)
+	w, err = s.NewWriter(t.Context(), "big", objstore.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if parts := rec.count("PUT", "partNumber="); parts != 3 {
+		t.Fatalf("%d parts uploaded, want 3", parts)
+	}
+	rec.mu.Lock()
+	complete := string(rec.bodies["complete"])
+	rec.mu.Unlock()
+	if !strings.Contains(complete, "<ETag>") || strings.Contains(complete, "<ETag>\"") || strings.Contains(complete, "&#34;") || strings.Contains(complete, "&quot;") {
+		t.Fatalf("CompleteMultipartUpload body carries quoted ETags: %s", complete)
+	}
+	got, err := s.Get(t.Context(), "big")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("multipart object read back: %d bytes, %v", len(got), err)
+	}
+}
+
+func TestRetriesSlowDownAndConflict(t *testing.T) {
+	o := s3test.Options(t)
+	rec, proxyURL := newRecorder(t, o.Endpoint)
+	o.Endpoint = proxyURL
+	o.MaxBackoff = 10 * time.Millisecond
+	s := open(t, o)
+	var slowDowns, conflicts atomic.Int32
+	slowDowns.Store(2)
+	conflicts.Store(1)
+	rec.mu.Lock()
+	rec.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut {
+			return false
+		}
+		if strings.HasSuffix(r.URL.Path, "/slow") && slowDowns.Add(-1) >= 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+			return true
+		}
+		if strings.HasSuffix(r.URL.Path, "/conflict") && conflicts.Add(-1) >= 0 {
+			w.WriteHeader(http.StatusConflict)
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ConditionalRequestConflict</Code><Message>A conflicting conditional operation is in progress.</Message></Error>`)
+			return true
+		}
+		return false
+	}
+	rec.mu.Unlock()
+	if _, err := s.Put(t.Context(), "slow", []byte("after two SlowDowns"), objstore.Condition{}); err != nil {
+		t.Fatalf("Put through two 503 SlowDown: %v", err)
+	}
+	if n := rec.count("PUT", "/slow"); n != 3 {
+		t.Fatalf("%d PUTs for two SlowDowns and a success", n)
+	}
+	if _, err := s.Put(t.Context(), "conflict", []byte("after a 409"), objstore.IfAbsent()); err != nil {
+		t.Fatalf("Put through a 409 ConditionalRequestConflict: %v", err)
+	}
+	if got, _ := s.Get(t.Context(), "conflict"); string(got) != "after a 409" {
+		t.Fatalf("read %q", got)
+	}
+	// A cancelled context stops the retries.
+	slowDowns.Store(1000)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.Put(ctx, "slow", []byte("x"), objstore.Condition{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with a cancelled context = %v", err)
+	}
+}
+
+// Virtual-host addressing puts the bucket in the host name.
+func TestVirtualHostAddressing(t *testing.T) {
+	var hosts sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hosts.Store(r.Host+" "+r.URL.Path, true)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	// Resolve every host name to the test server.
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, u.Host)
+	}}
+	_, err := s3.New(t.Context(), s3.Options{
+		Endpoint: "http://s3.example.test:9000", Bucket: "my-bucket", Region: "us-east-1",
+		Credentials: s3.Credentials{AccessKeyID: "k", SecretAccessKey: "s"},
+		HTTPClient:  &http.Client{Transport: tr}, MaxAttempts: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := hosts.Load("my-bucket.s3.example.test:9000 /"); !ok {
+		var seen []string
+		hosts.Range(func(k, _ any) bool { seen = append(seen, k.(string)); return true })
+		t.Fatalf("no request to the bucket's host; saw %q", seen)
+	}
+}
+
+// The real server accepts requests signed with credentials served by a
+// container credentials endpoint, and refuses a wrong secret (SigV4 really
+// is checked).
+func TestContainerCredentialsAgainstRealServer(t *testing.T) {
+	o := s3test.Options(t)
+	id, secret := o.Credentials.AccessKeyID, o.Credentials.SecretAccessKey
+	o.Credentials = s3.Credentials{}
+	endpoint := func(secret string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = fmt.Fprintf(w, `{"AccessKeyId":%q,"SecretAccessKey":%q,"Expiration":%q}`, id, secret, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	good := endpoint(secret)
+	o.Getenv = func(k string) string {
+		return map[string]string{"HOME": t.TempDir(), "AWS_CONTAINER_CREDENTIALS_FULL_URI": good}[k]
+	}
+	s := open(t, o)
+	if _, err := s.Put(t.Context(), "signed", []byte("ok"), objstore.Condition{}); err != nil {
+		t.Fatalf("put with container credentials: %v", err)
+	}
+	bad := endpoint("wrong-secret")
+	o.MaxAttempts = 1
+	o.Getenv = func(k string) string {
+		return map[string]string{"HOME": t.TempDir(), "AWS_CONTAINER_CREDENTIALS_FULL_URI": bad}[k]
+	}
+	if _, err := s3.Open(t.Context(), o); err == nil {
+		t.Fatal("a wrong secret was accepted")
+	}
+}
