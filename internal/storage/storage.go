@@ -1,0 +1,70 @@
+// Package storage opens the objstore.Store a server runs on, as the storage
+// section of its configuration says. It is the one place that maps a
+// storage.kind to a backend and config keys to backend options, so config
+// stays free of storage imports and the backends free of config.
+//
+// Opening has effects the configuration's validation does not: the fs
+// backend creates its data directory, the s3 backend resolves credentials.
+// Open is called only after config.Load succeeded.
+package storage
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/shoalstream/shoal/internal/config"
+	"github.com/shoalstream/shoal/internal/objstore"
+	"github.com/shoalstream/shoal/internal/objstore/fs"
+	"github.com/shoalstream/shoal/internal/objstore/mem"
+	"github.com/shoalstream/shoal/internal/objstore/s3"
+)
+
+// Open opens the store cfg.Storage selects: files under cfg.DataDir, an S3
+// bucket, or memory. log receives the store's logs; nil means
+// slog.Default(). The caller closes the store.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*objstore.Store, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	switch kind := cfg.Storage.Kind; kind {
+	case config.StorageFS:
+		st, err := fs.Open(cfg.DataDir, fs.Options{Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("opening fs storage in %s: %w", cfg.DataDir, err)
+		}
+		return st, nil
+	case config.StorageS3:
+		st, err := s3.Open(ctx, S3Options(cfg.Storage.S3, log))
+		if err != nil {
+			return nil, fmt.Errorf("opening s3 storage (bucket %s): %w", cfg.Storage.S3.Bucket, err)
+		}
+		return st, nil
+	case config.StorageMemory:
+		return objstore.New(mem.New(), objstore.Options{Logger: log, Name: "memory"}), nil
+	default:
+		return nil, fmt.Errorf("unknown storage kind %q", kind)
+	}
+}
+
+// S3Options maps the storage.s3 section to the s3 backend's options.
+func S3Options(c config.S3Config, log *slog.Logger) s3.Options {
+	return s3.Options{
+		Endpoint:  c.Endpoint,
+		Region:    c.Region,
+		Bucket:    c.Bucket,
+		Prefix:    c.Prefix,
+		PathStyle: c.UsePathStyle(),
+		Credentials: s3.Credentials{
+			AccessKeyID:     c.AccessKeyID,
+			SecretAccessKey: c.SecretAccessKey,
+			SessionToken:    c.SessionToken,
+		},
+		PartSize:          c.PartSize.Bytes(),
+		UploadConcurrency: c.UploadConcurrency,
+		MaxAttempts:       c.MaxAttempts,
+		MaxBackoff:        c.MaxBackoff.Std(),
+		RequestTimeout:    c.RequestTimeout.Std(),
+		Logger:            log,
+	}
+}
