@@ -12,8 +12,11 @@ import (
 
 	"github.com/shoalstream/shoal/internal/batch"
 	"github.com/shoalstream/shoal/internal/objstore"
+	"github.com/shoalstream/shoal/internal/objstore/fs"
 	"github.com/shoalstream/shoal/internal/objstore/mem"
 	"github.com/shoalstream/shoal/internal/objstore/objstoretest"
+	"github.com/shoalstream/shoal/internal/objstore/s3"
+	"github.com/shoalstream/shoal/internal/objstore/s3/s3test"
 )
 
 var (
@@ -251,6 +254,38 @@ func TestModelMem(t *testing.T) {
 					runModel(t, mem.New(), seed, faults, journal == "objects")
 				})
 			}
+		}
+	}
+}
+
+// TestModelFS runs the model on the filesystem backend (journal files).
+func TestModelFS(t *testing.T) {
+	for _, faults := range []bool{false, true} {
+		for _, seed := range modelSeeds() {
+			t.Run(fmt.Sprintf("faults=%v/%d", faults, seed), func(t *testing.T) {
+				b, err := fs.New(t.TempDir(), fs.Options{Logger: discardLogger(), NoLock: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				runModel(t, b, seed, faults, false)
+			})
+		}
+	}
+}
+
+// TestModelS3 runs the model on the real S3 server.
+func TestModelS3(t *testing.T) {
+	for _, faults := range []bool{false, true} {
+		for _, seed := range modelSeeds()[:1] {
+			t.Run(fmt.Sprintf("faults=%v/%d", faults, seed), func(t *testing.T) {
+				o := s3test.Options(t)
+				o.Logger = discardLogger()
+				b, err := s3.New(t.Context(), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				runModel(t, b, seed, faults, true)
+			})
 		}
 	}
 }
