@@ -30,10 +30,10 @@
 // across processes, one server per data directory is enforced by the lock
 // file ("%lock", flock) that Open takes.
 //
-// The ETag is the hex MD5 of the content, as S3 gives for single-part
-// objects, kept in the file's "user.shoal.etag" extended attribute; where
-// the filesystem has no extended attributes it is computed from the content
-// when asked for.
+// The ETag names the content (objstore.ContentETag, a fast 128-bit hash,
+// computed while writing) and is kept in the file's "user.shoal.etag"
+// extended attribute; where the filesystem has no extended attributes it is
+// computed from the content when asked for.
 //
 // Appends (objstore.AppendBackend) write at the end of the file and
 // fdatasync it.
@@ -41,12 +41,10 @@ package fs
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/fnv"
 	"io"
 	iofs "io/fs"
@@ -299,7 +297,8 @@ func (b *Backend) Head(ctx context.Context, key string) (objstore.Info, error) {
 	return objstore.Info{Key: key, Size: st.Size(), ETag: etag, LastModified: st.ModTime()}, nil
 }
 
-// etagOf reads the ETag attribute, or computes the MD5 where there is none.
+// etagOf reads the ETag attribute, or hashes the content where there is
+// none.
 func etagOf(path string) (string, error) {
 	buf := make([]byte, 64)
 	n, err := unix.Getxattr(path, etagXattr, buf)
@@ -311,11 +310,11 @@ func etagOf(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	h := md5.New()
+	h := objstore.NewETagHasher()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return h.ETag(), nil
 }
 
 // List implements objstore.Backend. It walks the deepest directory the
@@ -437,7 +436,7 @@ func syncDir(dir string) error {
 type tempFile struct {
 	f    *os.File
 	path string
-	md5  hash.Hash
+	hash *objstore.ETagHasher
 }
 
 func (b *Backend) newTemp(dir string) (*tempFile, error) {
@@ -451,18 +450,18 @@ func (b *Backend) newTemp(dir string) (*tempFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tempFile{f: f, path: path, md5: md5.New()}, nil
+	return &tempFile{f: f, path: path, hash: objstore.NewETagHasher()}, nil
 }
 
 func (t *tempFile) Write(p []byte) (int, error) {
 	n, err := t.f.Write(p)
-	t.md5.Write(p[:n])
+	_, _ = t.hash.Write(p[:n])
 	return n, err
 }
 
 // seal fsyncs the temp file and stores its ETag; it returns the ETag.
 func (t *tempFile) seal() (string, error) {
-	etag := hex.EncodeToString(t.md5.Sum(nil))
+	etag := t.hash.ETag()
 	if err := unix.Fsetxattr(int(t.f.Fd()), etagXattr, []byte(etag), 0); err != nil &&
 		!errors.Is(err, unix.ENOTSUP) && !errors.Is(err, unix.EOPNOTSUPP) {
 		return "", fmt.Errorf("set ETag attribute: %w", err)

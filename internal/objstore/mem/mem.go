@@ -1,7 +1,7 @@
 // Package mem is the in-memory objstore backend, for tests of the layers
 // above storage. It keeps objects in a map and has the same semantics as the
-// fs and s3 backends: ETags are the MD5 of the content (as S3 gives for
-// single-part uploads), conditions are checked and applied atomically, and
+// fs and s3 backends: ETags name the content (objstore.ContentETag, as MD5 does
+// for S3's single-part uploads), conditions are checked and applied atomically, and
 // writers make nothing visible before Commit.
 //
 // Everything is lost when the process exits. Clone copies the contents, so a
@@ -11,8 +11,6 @@ package mem
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,8 +60,7 @@ func (b *Backend) Clone() *Backend {
 }
 
 func etagOf(data []byte) string {
-	sum := md5.Sum(data)
-	return hex.EncodeToString(sum[:])
+	return objstore.ContentETag(data)
 }
 
 // Get implements objstore.Backend.

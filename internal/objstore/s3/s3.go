@@ -297,15 +297,18 @@ func (b *Backend) Get(ctx context.Context, key string, offset, length int64) ([]
 		return nil, classify(err)
 	}
 	defer out.Body.Close()
-	size := int64(0)
-	if out.ContentLength != nil {
-		size = *out.ContentLength
+	if n := aws.ToInt64(out.ContentLength); n >= 0 && out.ContentLength != nil {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(out.Body, buf); err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		return buf, nil
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(size, 0)))
-	if _, err := io.Copy(buf, out.Body); err != nil {
+	buf, err := io.ReadAll(out.Body)
+	if err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // Head implements objstore.Backend.
