@@ -219,6 +219,32 @@ func TestServer(t *testing.T) {
 		})
 	}
 
+	t.Run("SecondServerOnOneDataDirRefused", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		first := startServer(t, bin, dir, childEnv())
+		first.waitLine("log opened")
+		code, out := runToExit(t, bin, dir, childEnv())
+		if code == 0 || !strings.Contains(out, "in use by another process") {
+			t.Fatalf("second server on the same data directory: exit %d, output:\n%s", code, out)
+		}
+		if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := first.wait(); code != 0 {
+			t.Fatalf("first server exit %d; log:\n%s", code, first.output())
+		}
+		// Once the first is gone, a new one starts and recovers.
+		again := startServer(t, bin, dir, childEnv())
+		again.waitLine("log opened")
+		if err := again.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := again.wait(); code != 0 {
+			t.Fatalf("restarted server exit %d; log:\n%s", code, again.output())
+		}
+	})
+
 	t.Run("InvalidKindFromEnv", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shoalstream/shoal/internal/config"
+	"github.com/shoalstream/shoal/internal/logstore"
 	"github.com/shoalstream/shoal/internal/storage"
 )
 
@@ -76,6 +77,12 @@ func runServer(ctx context.Context, path string, env environment) error {
 		return fmt.Errorf("opening storage: %w", err)
 	}
 	log.Info("storage opened", "store", store.Name(), "kind", cfg.Storage.Kind)
+	l, err := logstore.Open(ctx, store, storage.LogOptions(cfg, log))
+	if err != nil {
+		_ = store.Close()
+		return fmt.Errorf("opening the log: %w", err)
+	}
+	log.Info("log opened", "epoch", l.Epoch())
 	log.Info("protocol listener not implemented yet; not listening", "tcp.address", cfg.TCP.Address)
 	log.Info("running; stop with SIGINT or SIGTERM")
 
@@ -83,6 +90,11 @@ func runServer(ctx context.Context, path string, env environment) error {
 	stop() // a second signal now kills the process
 	log.Info("stopping", "cause", context.Cause(ctx))
 
+	if err := l.Close(); err != nil {
+		log.Error("closing the log failed", "err", err)
+		_ = store.Close()
+		return fmt.Errorf("closing the log: %w", err)
+	}
 	if err := store.Close(); err != nil {
 		log.Error("closing storage failed", "err", err)
 		return fmt.Errorf("closing storage: %w", err)

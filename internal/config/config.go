@@ -71,6 +71,25 @@ type Config struct {
 	TCP     TCPConfig     `toml:"tcp"`
 	Log     LogConfig     `toml:"log"`
 	Storage StorageConfig `toml:"storage"`
+	Journal JournalConfig `toml:"journal"`
+	Segment SegmentConfig `toml:"segments"`
+}
+
+// JournalConfig is how appends become durable (see internal/logstore).
+type JournalConfig struct {
+	Ack                string   `toml:"ack" enum:"durable,received" doc:"when a send is answered: durable (after its journal flush is in storage; nothing acknowledged is ever lost) or received (at once; a crash can lose the last flush window)"`
+	FlushBytes         Size     `toml:"flush_bytes" min:"64KiB" max:"1GiB" doc:"a journal flush is cut when this much waits, even while the previous one is in flight"`
+	MinFlushInterval   Duration `toml:"min_flush_interval" min:"0s" doc:"least time between two flushes: a cap on PUTs per second on S3 (0: flush as soon as the previous one is done)"`
+	MaxInflightFlushes int      `toml:"max_inflight_flushes" min:"1" max:"64" doc:"journal flushes written at once on an object store (on fs they go one at a time)"`
+	SendTimeout        Duration `toml:"send_timeout" min:">0" doc:"how long a send waits for storage (an outage, throttling) before it fails with an error"`
+	CheckpointInterval Duration `toml:"checkpoint_interval" min:">0" doc:"how often a manifest is written and the journal trimmed"`
+}
+
+// SegmentConfig is how journal data is sealed into segments and read back.
+type SegmentConfig struct {
+	Bytes      Size     `toml:"bytes" min:"64KiB" max:"4GiB" doc:"a partition's journal data is sealed into a segment object once it reaches this size"`
+	MaxAge     Duration `toml:"max_age" min:">0" doc:"data older than this is sealed whatever its size"`
+	BlockCache Size     `toml:"block_cache" min:"1MiB" doc:"memory for cached blocks of segments read back"`
 }
 
 // TCPConfig configures the Iggy binary-protocol TCP listener.
@@ -139,6 +158,18 @@ func Default() Config {
 				MaxBackoff:        Duration(20 * time.Second),
 				RequestTimeout:    Duration(30 * time.Second),
 			},
+		},
+		Journal: JournalConfig{
+			Ack:                "durable",
+			FlushBytes:         8 * MiB,
+			MaxInflightFlushes: 4,
+			SendTimeout:        Duration(30 * time.Second),
+			CheckpointInterval: Duration(time.Minute),
+		},
+		Segment: SegmentConfig{
+			Bytes:      64 * MiB,
+			MaxAge:     Duration(10 * time.Minute),
+			BlockCache: 64 * MiB,
 		},
 	}
 }

@@ -162,6 +162,8 @@ request_timeout = "500ms"
 			PartSize: 16 * MiB, UploadConcurrency: 8, MaxAttempts: 3,
 			MaxBackoff: Duration(90 * time.Second), RequestTimeout: Duration(500 * time.Millisecond),
 		}},
+		Journal: Default().Journal, // not in the file: defaults
+		Segment: Default().Segment,
 	}
 	if !reflect.DeepEqual(c.Redacted(), want.Redacted()) || c.Storage.S3.SecretAccessKey != "s3cr3t" || c.Storage.S3.SessionToken != "tok" {
 		t.Errorf("Load = %v\nwant   %v", c, want)
@@ -198,6 +200,13 @@ func validEnvValue(t *testing.T, k Key) string {
 		"storage.s3.part_size":         "64 MiB",
 		"storage.s3.max_backoff":       "1m30s",
 		"storage.s3.request_timeout":   "250ms",
+		"journal.flush_bytes":          "1MiB",
+		"journal.min_flush_interval":   "20ms",
+		"journal.send_timeout":         "5s",
+		"journal.checkpoint_interval":  "10s",
+		"segments.bytes":               "1MiB",
+		"segments.max_age":             "30s",
+		"segments.block_cache":         "8MiB",
 	}
 	if v, ok := special[k.Name]; ok {
 		return v

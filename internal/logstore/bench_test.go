@@ -124,17 +124,19 @@ func BenchmarkAppend(b *testing.B) {
 		b.StopTimer()
 		reportLatency(b, lat)
 	})
-	for _, parts := range []int{1, 1000} {
-		b.Run(fmt.Sprintf("s3/partitions=%d", parts), func(b *testing.B) {
-			o := s3test.Options(b)
-			o.Logger = discardLogger()
-			s, err := s3.Open(context.Background(), o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			benchAppend(b, s, Options{}, writers, parts, benchBatch(b, msgs, size))
-		})
+	for _, fb := range []int{2 << 20, 8 << 20} {
+		for _, parts := range []int{1, 1000} {
+			b.Run(fmt.Sprintf("s3/flush=%dMiB/partitions=%d", fb>>20, parts), func(b *testing.B) {
+				o := s3test.Options(b)
+				o.Logger = discardLogger()
+				s, err := s3.Open(context.Background(), o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				benchAppend(b, s, Options{FlushBytes: fb}, writers, parts, benchBatch(b, msgs, size))
+			})
+		}
 	}
 	b.Run("s3-raw", func(b *testing.B) {
 		// The physical limit: PUTs of objects of the journal's flush size

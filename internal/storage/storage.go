@@ -1,7 +1,9 @@
 // Package storage opens the objstore.Store a server runs on, as the storage
-// section of its configuration says. It is the one place that maps a
-// storage.kind to a backend and config keys to backend options, so config
-// stays free of storage imports and the backends free of config.
+// section of its configuration says, and maps the journal and segments
+// sections to the log's options. It is the one place that maps a
+// storage.kind to a backend and config keys to backend and log options, so
+// config stays free of storage imports and the storage layers free of
+// config.
 //
 // Opening has effects the configuration's validation does not: the fs
 // backend creates its data directory, the s3 backend resolves credentials.
@@ -14,6 +16,7 @@ import (
 	"log/slog"
 
 	"github.com/shoalstream/shoal/internal/config"
+	"github.com/shoalstream/shoal/internal/logstore"
 	"github.com/shoalstream/shoal/internal/objstore"
 	"github.com/shoalstream/shoal/internal/objstore/fs"
 	"github.com/shoalstream/shoal/internal/objstore/mem"
@@ -66,5 +69,25 @@ func S3Options(c config.S3Config, log *slog.Logger) s3.Options {
 		MaxBackoff:        c.MaxBackoff.Std(),
 		RequestTimeout:    c.RequestTimeout.Std(),
 		Logger:            log,
+	}
+}
+
+// LogOptions maps the journal and segments sections to the log's options.
+func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
+	ack := logstore.AckDurable
+	if cfg.Journal.Ack == "received" {
+		ack = logstore.AckReceived
+	}
+	return logstore.Options{
+		Ack:                ack,
+		FlushBytes:         int(cfg.Journal.FlushBytes.Bytes()),
+		MinFlushInterval:   cfg.Journal.MinFlushInterval.Std(),
+		MaxInflightFlushes: cfg.Journal.MaxInflightFlushes,
+		SendTimeout:        cfg.Journal.SendTimeout.Std(),
+		CheckpointInterval: cfg.Journal.CheckpointInterval.Std(),
+		SegmentBytes:       cfg.Segment.Bytes.Bytes(),
+		SegmentMaxAge:      cfg.Segment.MaxAge.Std(),
+		BlockCacheBytes:    cfg.Segment.BlockCache.Bytes(),
+		Logger:             log,
 	}
 }
