@@ -27,20 +27,24 @@
 // Journal keys are journal/ + the sequence number as 20 decimal digits, so
 // listing order is sequence order. Frames are numbered densely from 1; the
 // frame format is in package journal. A server that opens a store lists the
-// journal, replays the unbroken run of frames from the start, and claims
-// the first free number by writing an empty claim frame there with
-// IfAbsent; that number becomes its epoch, written into every frame it
-// writes. It then also writes claim frames at the next
-// MaxInflightFlushes−1 numbers, so that an older server still running —
-// whose flushes in flight can only be within that many numbers of the first
-// gap — cannot land a frame at or after the new epoch's claim (claim frames
-// are never deleted, so this holds however late its retry comes): its next
-// journal write fails with ErrPreconditionFailed, and it stops accepting
-// writes and fails the appends waiting on it with ErrFenced. Replay ignores
-// frames whose epoch is older than an epoch already seen (an old server's
-// write that raced the claim, never acknowledged), and stops at the first
-// missing number (frames after a gap were never acknowledged: flushes are
-// acknowledged in order).
+// journal, replays the unbroken run of frames from the start, and claims it
+// by writing a fence frame (an empty frame whose epoch is its own number) at
+// the first free number with IfAbsent; that number becomes its epoch,
+// written into every frame it writes. If a live server takes the number
+// first, the new one reads on and fences further ahead (jumping farther
+// each time, so a busy server cannot outrun it), then fills every number
+// between with fence frames or, where the old server got there first,
+// replays its frame. It also writes claim frames at the next
+// MaxInflightFlushes−1 numbers, so that the old server — whose flushes in
+// flight lie within that many numbers of where it was stopped — cannot land
+// a frame where the new one will write. Fence and claim frames are never
+// deleted, so this holds however late a retry comes. The old server's next
+// journal write fails with ErrPreconditionFailed; it stops accepting writes
+// and fails the appends waiting on it with ErrFenced. Replay ignores frames
+// whose epoch is older than the newest epoch started at or before their
+// number (an old server's write that raced a fence, never acknowledged),
+// and stops at the first missing number (frames after a gap were never
+// acknowledged: flushes are acknowledged in order).
 //
 // A write that times out may still have landed; when its retry finds the
 // key taken, the object is read back, and if it holds this server's frame

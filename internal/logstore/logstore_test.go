@@ -16,6 +16,8 @@ import (
 	"github.com/shoalstream/shoal/internal/objstore"
 	"github.com/shoalstream/shoal/internal/objstore/mem"
 	"github.com/shoalstream/shoal/internal/objstore/objstoretest"
+	"github.com/shoalstream/shoal/internal/objstore/s3"
+	"github.com/shoalstream/shoal/internal/objstore/s3/s3test"
 )
 
 func makeBatch(t testing.TB, n int, tag string) []byte {
@@ -238,38 +240,121 @@ func TestGroupCommitOnePutForManyPartitions(t *testing.T) {
 	}
 }
 
-func TestFencing(t *testing.T) {
-	ctx := t.Context()
+// fencingStores are the stores the fencing tests run on: one journal
+// object per flush on memory, and the real S3 server.
+func fencingStores(t *testing.T) map[string]func() *objstore.Store {
 	b := mem.New()
-	l1 := openLog(t, objstore.New(b, objstore.Options{}), Options{JournalObjects: true})
-	k := PartitionKey{1, 1, 0}
-	if _, err := l1.Append(ctx, k, makeBatch(t, 1, "old")); err != nil {
-		t.Fatal(err)
+	stores := map[string]func() *objstore.Store{
+		"mem": func() *objstore.Store { return objstore.New(b, objstore.Options{}) },
 	}
-	l2 := openLog(t, objstore.New(b, objstore.Options{}), Options{JournalObjects: true})
-	defer l2.Close()
-	if l2.Epoch() <= l1.Epoch() {
-		t.Fatalf("epochs %d then %d", l1.Epoch(), l2.Epoch())
+	if os.Getenv("SHOAL_TEST_S3_ENDPOINT") != "" || os.Getenv("SHOAL_TEST_S3_REQUIRED") == "1" {
+		o := s3test.Options(t)
+		o.Logger = discardLogger()
+		stores["s3"] = func() *objstore.Store {
+			s, err := s3.Open(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
 	}
-	if _, err := l1.Append(ctx, k, makeBatch(t, 1, "stale")); !errors.Is(err, ErrFenced) {
-		t.Fatalf("append to the fenced log = %v, want ErrFenced", err)
+	return stores
+}
+
+func TestFencing(t *testing.T) {
+	for name, open := range fencingStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			l1 := openLog(t, open(), Options{JournalObjects: true})
+			k := PartitionKey{1, 1, 0}
+			if _, err := l1.Append(ctx, k, makeBatch(t, 1, "old")); err != nil {
+				t.Fatal(err)
+			}
+			l2 := openLog(t, open(), Options{JournalObjects: true})
+			defer l2.Close()
+			if l2.Epoch() <= l1.Epoch() {
+				t.Fatalf("epochs %d then %d", l1.Epoch(), l2.Epoch())
+			}
+			if _, err := l1.Append(ctx, k, makeBatch(t, 1, "stale")); !errors.Is(err, ErrFenced) {
+				t.Fatalf("append to the fenced log = %v, want ErrFenced", err)
+			}
+			if _, err := l1.Append(ctx, k, makeBatch(t, 1, "stale2")); !errors.Is(err, ErrFenced) {
+				t.Fatalf("second append to the fenced log = %v, want ErrFenced", err)
+			}
+			if err := l1.Close(); !errors.Is(err, ErrFenced) {
+				t.Fatalf("Close of the fenced log = %v", err)
+			}
+			if _, err := l2.Append(ctx, k, makeBatch(t, 1, "new")); err != nil {
+				t.Fatal(err)
+			}
+			if got := payloads(t, l2, k, 0); strings.Join(got, ",") != "old-0,new-0" {
+				t.Fatalf("new owner reads %v", got)
+			}
+			l3 := openLog(t, open(), Options{JournalObjects: true})
+			defer l3.Close()
+			if got := payloads(t, l3, k, 0); strings.Join(got, ",") != "old-0,new-0" {
+				t.Fatalf("after another takeover: %v", got)
+			}
+		})
 	}
-	if _, err := l1.Append(ctx, k, makeBatch(t, 1, "stale2")); !errors.Is(err, ErrFenced) {
-		t.Fatalf("second append to the fenced log = %v, want ErrFenced", err)
-	}
-	if err := l1.Close(); !errors.Is(err, ErrFenced) {
-		t.Fatalf("Close of the fenced log = %v", err)
-	}
-	if _, err := l2.Append(ctx, k, makeBatch(t, 1, "new")); err != nil {
-		t.Fatal(err)
-	}
-	if got := payloads(t, l2, k, 0); strings.Join(got, ",") != "old-0,new-0" {
-		t.Fatalf("new owner reads %v", got)
-	}
-	l3 := openLog(t, objstore.New(b, objstore.Options{}), Options{JournalObjects: true})
-	defer l3.Close()
-	if got := payloads(t, l3, k, 0); strings.Join(got, ",") != "old-0,new-0" {
-		t.Fatalf("after another takeover: %v", got)
+}
+
+// A takeover in the middle of heavy concurrent appends: everything the old
+// server acknowledged is in the new one, and the old one acknowledges
+// nothing after it is fenced.
+func TestFencingUnderLoad(t *testing.T) {
+	for name, open := range fencingStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			l1 := openLog(t, open(), Options{JournalObjects: true, FlushBytes: 4 << 10})
+			var mu sync.Mutex
+			acked := map[uint32]int{} // partition → messages acknowledged
+			var wg sync.WaitGroup
+			started := make(chan struct{})
+			var once sync.Once
+			for w := range 8 {
+				wg.Go(func() {
+					k := PartitionKey{1, 1, uint32(w)}
+					for i := 0; ; i++ {
+						if _, err := l1.Append(ctx, k, makeBatch(t, 1, fmt.Sprint(i))); err != nil {
+							if !errors.Is(err, ErrFenced) {
+								t.Errorf("writer %d: %v", w, err)
+							}
+							return
+						}
+						mu.Lock()
+						acked[uint32(w)]++
+						mu.Unlock()
+						if i == 20 {
+							once.Do(func() { close(started) })
+						}
+					}
+				})
+			}
+			<-started
+			l2 := openLog(t, open(), Options{JournalObjects: true})
+			defer l2.Close()
+			wg.Wait() // every writer of l1 is fenced now
+			_ = l1.Close()
+			// Acknowledged ones must all be there; unacknowledged ones may be.
+			check := func(l *Log, when string) {
+				for w, n := range acked {
+					got := payloads(t, l, PartitionKey{1, 1, w}, 0)
+					if len(got) < n {
+						t.Fatalf("%s: partition %d has %d messages, %d were acknowledged", when, w, len(got), n)
+					}
+					for i, p := range got {
+						if p != fmt.Sprintf("%d-0", i) {
+							t.Fatalf("%s: partition %d message %d is %q", when, w, i, p)
+						}
+					}
+				}
+			}
+			check(l2, "new owner")
+			l3 := openLog(t, open(), Options{JournalObjects: true})
+			defer l3.Close()
+			check(l3, "after another takeover")
+		})
 	}
 }
 

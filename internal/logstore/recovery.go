@@ -39,23 +39,11 @@ func (r *recovery) run(ctx context.Context) error {
 			return err
 		}
 	}
-	for attempt := 1; ; attempt++ {
-		if err := r.replay(ctx); err != nil {
-			return err
-		}
-		err := r.claim(ctx)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, errRaced) || attempt == maxClaimAttempts {
-			return err
-		}
-		r.l.log.Info("another writer appended to the journal while this one opened it; reading on", "at", r.next)
+	if err := r.replay(ctx); err != nil {
+		return err
 	}
+	return r.claim(ctx)
 }
-
-// errRaced: a journal number to be claimed was taken by a live writer.
-var errRaced = errors.New("journal number taken while claiming")
 
 // replay lists the journal and applies the unbroken run of frames from
 // r.next on.
@@ -273,50 +261,103 @@ func (r *recovery) applyBatch(k PartitionKey, sb storedBatch) error {
 	return nil
 }
 
-// claim writes this writer's claim frames at the first free number and the
-// MaxInflightFlushes−1 after it (see the package doc).
+// claim makes this writer the journal's owner (see the package doc).
+//
+// It writes a fence frame (an empty frame whose epoch is its own number)
+// at a number X at or after the first free one, g, with IfAbsent. If a live
+// writer got there first, it reads on and tries further ahead, jumping
+// farther each time, so that it cannot be outrun. Once X is its own, an
+// older writer can acknowledge nothing at or after X; it then fills every
+// number in [g, X) with a fence frame too: where the older writer got there
+// first, that frame is read and applied (the epoch rule ignores those that
+// come after one of the fences). The journal has no gap then, and the
+// MaxInflightFlushes−1 numbers after X get claim frames of epoch X, so no
+// frame of an older writer in flight can sit where this one will write.
 func (r *recovery) claim(ctx context.Context) error {
-	epoch := r.next
 	if r.l.appendMode {
 		// One writer at a time is the store's lock's job; this writer's
 		// first frame opens its epoch.
-		addSorted(&r.l.epochs, epoch)
-		r.epoch, r.nextSeq = epoch, epoch
+		addSorted(&r.l.epochs, r.next)
+		r.epoch, r.nextSeq = r.next, r.next
 		return nil
 	}
-	var fb journal.FrameBuilder
-	for i := range uint64(r.l.opts.MaxInflightFlushes) {
-		seq := epoch + i
-		fb.Reset()
-		frame := fb.Finish(seq, epoch)
-		key := journalKey(seq)
-		err := r.putClaim(ctx, key, frame)
-		if err == nil {
-			continue
-		}
-		if !errors.Is(err, objstore.ErrPreconditionFailed) {
-			return fmt.Errorf("recover: claim %s: %w", key, err)
-		}
-		if i == 0 {
-			return errRaced // a live writer appended there: replay it
-		}
-		// Taken past our claim: an older server's write that raced it
-		// (ignored by replay), or a newer server that claimed after us.
-		other, err := r.frameEpoch(ctx, key)
+	m := uint64(r.l.opts.MaxInflightFlushes)
+	jump := uint64(0)
+	for attempt := 1; ; attempt++ {
+		g := r.next
+		x := g + jump
+		taken, err := r.fence(ctx, x, x)
 		if err != nil {
 			return err
 		}
-		if other > epoch {
-			return fmt.Errorf("recover: %w: %s has epoch %d, newer than ours (%d)", ErrFenced, key, other, epoch)
+		if !taken {
+			break
+		}
+		if attempt == maxClaimAttempts {
+			return fmt.Errorf("recover: could not claim the journal: another writer kept taking the numbers (last tried %s)", journalKey(x))
+		}
+		r.l.log.Info("recover: another writer is appending to the journal; reading on and claiming further ahead", "tried", journalKey(x))
+		if err := r.replay(ctx); err != nil {
+			return err
+		}
+		jump = max(2*jump, 2*m)
+	}
+	x := r.next + jump
+	for s := r.next; s < x; s++ {
+		taken, err := r.fence(ctx, s, s)
+		if err != nil {
+			return err
+		}
+		if taken {
+			if err := r.replayObject(ctx, journalKey(s), s); err != nil {
+				return err
+			}
 		}
 	}
-	for i := range uint64(r.l.opts.MaxInflightFlushes) {
-		addSorted(&r.l.claims, epoch+i)
+	for i := uint64(1); i < m; i++ {
+		taken, err := r.fence(ctx, x+i, x)
+		if err != nil {
+			return err
+		}
+		if !taken {
+			continue
+		}
+		// Taken past our claim: an older server's write that raced it
+		// (ignored by replay), or a newer server that claimed after us.
+		other, err := r.frameEpoch(ctx, journalKey(x+i))
+		if err != nil {
+			return err
+		}
+		if other > x {
+			return fmt.Errorf("recover: %w: %s has epoch %d, newer than ours (%d)", ErrFenced, journalKey(x+i), other, x)
+		}
 	}
-	addSorted(&r.l.epochs, epoch)
-	r.epoch = epoch
-	r.nextSeq = epoch + uint64(r.l.opts.MaxInflightFlushes)
+	r.epoch = x
+	r.nextSeq = x + m
 	return nil
+}
+
+// fence writes an empty frame numbered seq with epoch, IfAbsent, and
+// reports whether the number was taken already. Its own frames are
+// remembered as claim frames (never deleted), and as epoch starts where
+// epoch == seq.
+func (r *recovery) fence(ctx context.Context, seq, epoch uint64) (taken bool, err error) {
+	var fb journal.FrameBuilder
+	fb.Reset()
+	key := journalKey(seq)
+	err = r.putClaim(ctx, key, fb.Finish(seq, epoch))
+	switch {
+	case err == nil:
+		addSorted(&r.l.claims, seq)
+		if epoch == seq {
+			addSorted(&r.l.epochs, seq)
+		}
+		return false, nil
+	case errors.Is(err, objstore.ErrPreconditionFailed):
+		return true, nil
+	default:
+		return false, fmt.Errorf("recover: claim %s: %w", key, err)
+	}
 }
 
 // putClaim writes a claim frame, trying again through transient failures.
