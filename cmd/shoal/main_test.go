@@ -311,6 +311,7 @@ func TestServer(t *testing.T) {
 		if line := s.waitLine(`msg="storage opened"`); !strings.Contains(line, "s3://"+o.Bucket+"/"+o.Prefix) {
 			t.Errorf("storage line: %s", line)
 		}
+		s.waitLine(`msg="log opened"`)
 		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}

@@ -80,6 +80,11 @@ func runServer(ctx context.Context, path string, env environment) error {
 	l, err := logstore.Open(ctx, store, storage.LogOptions(cfg, log))
 	if err != nil {
 		_ = store.Close()
+		if ctx.Err() != nil {
+			// A signal during recovery: stop, as asked, not a failure.
+			log.Info("stopped while opening the log", "cause", context.Cause(ctx))
+			return nil
+		}
 		return fmt.Errorf("opening the log: %w", err)
 	}
 	log.Info("log opened", "epoch", l.Epoch())
