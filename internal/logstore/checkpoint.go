@@ -259,12 +259,7 @@ func (l *Log) snapshot() (*manifest, error) {
 	l.pubMu.Lock()
 	defer l.pubMu.Unlock()
 	m := &manifest{epoch: l.epoch, covered: l.published, journalStart: l.published + 1, claims: l.claims, epochs: l.epochs}
-	l.mu.Lock()
-	parts := make([]*partition, 0, len(l.mu.parts))
-	for _, p := range l.mu.parts {
-		parts = append(parts, p)
-	}
-	l.mu.Unlock()
+	parts := l.partitions()
 	slices.SortFunc(parts, func(a, b *partition) int { return compareKeys(a.key, b.key) })
 	for _, p := range parts {
 		p.mu.RLock()

@@ -346,7 +346,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
 	l.runCtx, l.stop = context.WithCancel(context.Background())
 	// Segments trimmed before a crash may still be there.
-	for _, p := range l.mu.parts {
+	for _, p := range l.partitions() {
 		if err := l.deleteTrimmed(ctx, p); err != nil {
 			l.log.Warn("deleting trimmed segments left by a crash failed", "partition", p.key, "err", err)
 		}

@@ -46,6 +46,17 @@ func (l *Log) partLocked(k PartitionKey) *partition {
 	return p
 }
 
+// partitions returns every partition there is now.
+func (l *Log) partitions() []*partition {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	parts := make([]*partition, 0, len(l.mu.parts))
+	for _, p := range l.mu.parts {
+		parts = append(parts, p)
+	}
+	return parts
+}
+
 // publish makes a durable batch visible to readers and returns how many
 // unsealed bytes the partition holds.
 func (p *partition) publish(b storedBatch) int64 {

@@ -123,12 +123,7 @@ func (l *Log) sealer() {
 
 // sealDue seals every partition that is due; it returns the first error.
 func (l *Log) sealDue(ctx context.Context) error {
-	l.mu.Lock()
-	parts := make([]*partition, 0, len(l.mu.parts))
-	for _, p := range l.mu.parts {
-		parts = append(parts, p)
-	}
-	l.mu.Unlock()
+	parts := l.partitions()
 	now := l.opts.Now()
 	var errs []error
 	for _, p := range parts {
@@ -151,12 +146,7 @@ func (l *Log) sealDue(ctx context.Context) error {
 // Seal seals the unsealed data of every partition now, whatever its size
 // or age (for tests and for a clean shutdown).
 func (l *Log) Seal(ctx context.Context) error {
-	l.mu.Lock()
-	parts := make([]*partition, 0, len(l.mu.parts))
-	for _, p := range l.mu.parts {
-		parts = append(parts, p)
-	}
-	l.mu.Unlock()
+	parts := l.partitions()
 	var errs []error
 	for _, p := range parts {
 		errs = append(errs, l.seal(ctx, p))
