@@ -122,9 +122,6 @@ func Open(root string, opts Options) (*objstore.Store, error) {
 	return objstore.New(b, objstore.Options{Name: "fs:" + b.root, Logger: opts.Logger}), nil
 }
 
-// Root is the absolute root directory.
-func (b *Backend) Root() string { return b.root }
-
 func (b *Backend) takeLock() error {
 	path := filepath.Join(b.root, lockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
@@ -526,7 +523,7 @@ func (b *Backend) Put(ctx context.Context, key string, data []byte, cond objstor
 	}
 	t, err := b.newTemp(filepath.Dir(p))
 	if err != nil {
-		return objstore.Info{}, b.pathErr(err)
+		return objstore.Info{}, err
 	}
 	if _, err := t.Write(data); err != nil {
 		t.discard()
@@ -539,10 +536,6 @@ func (b *Backend) Put(ctx context.Context, key string, data []byte, cond objstor
 	}
 	return b.install(key, p, t, etag, cond)
 }
-
-// pathErr explains failures to create a key's directories: a segment that
-// is a file already cannot happen with the escaping, so this is I/O.
-func (b *Backend) pathErr(err error) error { return err }
 
 // Delete implements objstore.Backend.
 func (b *Backend) Delete(ctx context.Context, key string) error {

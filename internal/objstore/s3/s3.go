@@ -196,12 +196,6 @@ func (b *Backend) endpointName() string {
 	return "AWS " + b.opts.Region
 }
 
-// Client is the SDK client, for tests and benchmarks that compare with it.
-func (b *Backend) Client() *s3.Client { return b.client }
-
-// Bucket is the bucket name.
-func (b *Backend) Bucket() string { return b.opts.Bucket }
-
 // objectKey maps a store key into the bucket.
 func (b *Backend) objectKey(key string) string {
 	if b.opts.Prefix == "" {
@@ -209,9 +203,6 @@ func (b *Backend) objectKey(key string) string {
 	}
 	return b.opts.Prefix + "/" + key
 }
-
-// ObjectKey is the key in the bucket of a store key.
-func (b *Backend) ObjectKey(key string) string { return b.objectKey(key) }
 
 func (b *Backend) storeKey(objKey string) string {
 	if b.opts.Prefix == "" {
