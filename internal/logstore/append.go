@@ -126,7 +126,7 @@ func (l *Log) flusher() {
 		}
 	}()
 	for {
-		if wait := l.opts.MinFlushInterval - time.Since(lastStart); !lastStart.IsZero() && wait > 0 {
+		if wait := l.opts.MinFlushInterval - time.Since(lastStart); !lastStart.IsZero() && wait > 0 && !l.closing() {
 			if timer == nil {
 				timer = time.AfterFunc(wait, l.wake)
 			} else {
@@ -157,6 +157,14 @@ func (l *Log) flusher() {
 	for range cap(sem) {
 		sem <- struct{}{}
 	}
+}
+
+// closing reports whether Close has been called: what waits is then
+// flushed at once, whatever MinFlushInterval says.
+func (l *Log) closing() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.mu.closed
 }
 
 // cut takes the open frame for a flush if it should go now: data waits,

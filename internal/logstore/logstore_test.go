@@ -500,3 +500,25 @@ func TestAckReceivedVisibleWhenDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// MinFlushInterval caps flushes: appends arriving within it wait and go
+// out together; Close flushes what waits at once.
+func TestMinFlushInterval(t *testing.T) {
+	f := objstoretest.NewFaulty(mem.New())
+	count := f.Inject(objstoretest.Rule{Op: objstore.OpPut, KeyPrefix: "journal/", Nth: 1 << 30})
+	l := openLog(t, objstore.New(f, objstore.Options{}), Options{Ack: AckReceived, MinFlushInterval: time.Hour, SendTimeout: time.Minute})
+	before := count.Seen() // the claim frames
+	for i := range 20 {
+		if _, err := l.Append(t.Context(), PartitionKey{1, 1, uint32(i % 3)}, makeBatch(t, 1, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What waited when the first flush went out went with it; everything
+	// after waited for the interval and went out together at Close.
+	if puts := count.Seen() - before; puts < 1 || puts > 2 {
+		t.Fatalf("%d journal writes for 20 appends within the interval, want 1 or 2", puts)
+	}
+}
