@@ -161,7 +161,7 @@ func Default() Config {
 		},
 		Journal: JournalConfig{
 			Ack:                "durable",
-			FlushBytes:         8 * MiB,
+			FlushBytes:         2 * MiB,
 			MaxInflightFlushes: 4,
 			SendTimeout:        Duration(30 * time.Second),
 			CheckpointInterval: Duration(time.Minute),

@@ -74,6 +74,9 @@ func benchAppend(b *testing.B, s *objstore.Store, opts Options, writers, partiti
 	reportLatency(b, lat)
 	st := s.Stats()
 	b.ReportMetric(float64(st.Calls[objstore.OpPut])/b.Elapsed().Seconds(), "puts/s")
+	if st.Calls[objstore.OpPut] > 0 {
+		b.ReportMetric(float64(st.BytesWritten)/float64(st.Calls[objstore.OpPut])/1024, "KiB/put")
+	}
 }
 
 func reportLatency(b *testing.B, lat []time.Duration) {
@@ -124,7 +127,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.StopTimer()
 		reportLatency(b, lat)
 	})
-	for _, fb := range []int{2 << 20, 8 << 20} {
+	for _, fb := range []int{2 << 20, 8 << 20} { // the default, and a larger one
 		for _, parts := range []int{1, 1000} {
 			b.Run(fmt.Sprintf("s3/flush=%dMiB/partitions=%d", fb>>20, parts), func(b *testing.B) {
 				o := s3test.Options(b)
@@ -138,45 +141,43 @@ func BenchmarkAppend(b *testing.B) {
 			})
 		}
 	}
-	b.Run("s3-raw", func(b *testing.B) {
-		// The physical limit: PUTs of objects of the journal's flush size
-		// (writers batches), as many at once as the journal has in flight.
-		o := s3test.Options(b)
-		o.Logger = discardLogger()
-		s, err := s3.Open(context.Background(), o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		one := benchBatch(b, msgs, size)
-		data := make([]byte, 0, len(one)*writers/2)
-		for range writers / 2 {
-			data = append(data, one...)
-		}
-		b.SetBytes(int64(len(data)))
-		var next atomic.Int64
-		var mu sync.Mutex
-		lat := make([]time.Duration, 0, b.N)
-		b.ResetTimer()
-		var wg sync.WaitGroup
-		for range 4 { // Options.MaxInflightFlushes' default
-			wg.Go(func() {
-				for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-					start := time.Now()
-					if _, err := s.Put(context.Background(), fmt.Sprintf("raw/%d", i), data, objstore.IfAbsent()); err != nil {
-						b.Error(err)
-						return
+	for _, size := range []int{2 << 20, 8 << 20} {
+		b.Run(fmt.Sprintf("s3-raw/object=%dMiB", size>>20), func(b *testing.B) {
+			// The physical limit: PUTs of objects of the journal's flush
+			// size, as many at once as the journal has in flight.
+			o := s3test.Options(b)
+			o.Logger = discardLogger()
+			s, err := s3.Open(context.Background(), o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			data := make([]byte, size)
+			b.SetBytes(int64(len(data)))
+			var next atomic.Int64
+			var mu sync.Mutex
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for range 4 { // Options.MaxInflightFlushes' default
+				wg.Go(func() {
+					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+						start := time.Now()
+						if _, err := s.Put(context.Background(), fmt.Sprintf("raw/%d", i), data, objstore.IfAbsent()); err != nil {
+							b.Error(err)
+							return
+						}
+						mu.Lock()
+						lat = append(lat, time.Since(start))
+						mu.Unlock()
 					}
-					mu.Lock()
-					lat = append(lat, time.Since(start))
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		b.StopTimer()
-		reportLatency(b, lat)
-	})
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			reportLatency(b, lat)
+		})
+	}
 }
 
 // BenchmarkRecovery measures Open of a store holding 1,000 partitions and

@@ -160,7 +160,8 @@ const (
 type Options struct {
 	Ack AckMode
 	// FlushBytes cuts the open frame when it holds this many bytes
-	// (default 8 MiB).
+	// (default 2 MiB: on S3 that lets several flushes be in flight
+	// under load, which measured faster than fewer, larger ones).
 	FlushBytes int
 	// MinFlushInterval is the least time between the starts of two
 	// flushes: a cap on PUTs per second (default 0).
