@@ -182,7 +182,8 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, frame []byte, seq ui
 	}
 	seq = l.mu.nextSeq
 	l.mu.nextSeq++
-	l.mu.open = newOpenFrame()
+	// Room for a frame like this one, within reason.
+	l.mu.open = newOpenFrame(min(f.fb.BodyLen()+f.fb.BodyLen()/4, 2*l.opts.FlushBytes))
 	return f, f.fb.Finish(seq, l.epoch), seq, true
 }
 
@@ -260,7 +261,7 @@ func (l *Log) failOpen(err error) {
 	l.mu.Lock()
 	f := l.mu.open
 	if len(f.records) > 0 {
-		l.mu.open = newOpenFrame()
+		l.mu.open = newOpenFrame(0)
 	} else {
 		f = nil
 	}

@@ -342,7 +342,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	l.mu.nextSeq = rec.nextSeq
 	l.epoch = rec.epoch
 	l.published = rec.nextSeq - 1
-	l.mu.open = newOpenFrame()
+	l.mu.open = newOpenFrame(0)
 	l.log.Info("log recovered", "store", store.Name(), "frames", rec.frames, "batches", rec.batches,
 		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
 	l.runCtx, l.stop = context.WithCancel(context.Background())
@@ -435,8 +435,12 @@ type openFrame struct {
 	err     error         // why it failed; read after done
 }
 
-func newOpenFrame() *openFrame {
+// newOpenFrame starts a frame with room for sizeHint bytes (the size of
+// the frame before it is a good guess under steady load), so filling it
+// does not copy the frame over and over as it grows.
+func newOpenFrame(sizeHint int) *openFrame {
 	f := &openFrame{done: make(chan struct{})}
 	f.fb.Reset()
+	f.fb.Grow(sizeHint)
 	return f
 }

@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 )
 
 // Part of the format; never change.
@@ -117,9 +118,13 @@ func (b *FrameBuilder) AddRecord(t RecordType, n int) []byte {
 	b.buf = append(b.buf, byte(t))
 	b.buf = binary.LittleEndian.AppendUint32(b.buf, uint32(n))
 	start := len(b.buf)
-	b.buf = append(b.buf, make([]byte, n)...)
+	b.buf = slices.Grow(b.buf, n)[:start+n]
 	return b.buf[start:]
 }
+
+// Grow makes room for n more bytes without reallocating, for a caller that
+// knows about how large the frame will be.
+func (b *FrameBuilder) Grow(n int) { b.buf = slices.Grow(b.buf, n) }
 
 // BodyLen is how many body bytes the frame holds so far.
 func (b *FrameBuilder) BodyLen() int { return max(len(b.buf)-FrameHeaderSize, 0) }
