@@ -90,6 +90,7 @@ type SegmentConfig struct {
 	Bytes      Size     `toml:"bytes" min:"64KiB" max:"4GiB" doc:"a partition's journal data is sealed into a segment object once it reaches this size"`
 	MaxAge     Duration `toml:"max_age" min:">0" doc:"data older than this is sealed whatever its size"`
 	BlockCache Size     `toml:"block_cache" min:"1MiB" doc:"memory for cached blocks of segments read back"`
+	TailCache  Size     `toml:"tail_cache" min:"1MiB" doc:"memory for the unsealed tails of all partitions: past it, the partitions holding the most are sealed early"`
 }
 
 // TCPConfig configures the Iggy binary-protocol TCP listener.
@@ -170,6 +171,7 @@ func Default() Config {
 			Bytes:      64 * MiB,
 			MaxAge:     Duration(10 * time.Minute),
 			BlockCache: 64 * MiB,
+			TailCache:  GiB,
 		},
 	}
 }

@@ -207,6 +207,7 @@ func validEnvValue(t *testing.T, k Key) string {
 		"segments.bytes":               "1MiB",
 		"segments.max_age":             "30s",
 		"segments.block_cache":         "8MiB",
+		"segments.tail_cache":          "16MiB",
 	}
 	if v, ok := special[k.Name]; ok {
 		return v

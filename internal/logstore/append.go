@@ -226,7 +226,7 @@ func (l *Log) flush(f *openFrame, frame []byte, seq uint64, sem chan struct{}, p
 			sb := r.b
 			sb.data = payload[batchRecordHeader:]
 			sb.seq = seq
-			if r.part.publish(sb) >= l.opts.SegmentBytes {
+			if r.part.publish(sb) >= l.opts.SegmentBytes || l.tailBytes.Load() > l.opts.TailCacheBytes {
 				select {
 				case l.sealKick <- struct{}{}:
 				default:

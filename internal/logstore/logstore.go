@@ -123,6 +123,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoalstream/shoal/internal/logstore/journal"
@@ -189,6 +190,10 @@ type Options struct {
 	IndexInterval int
 	// BlockCacheBytes bounds the cache of segment blocks (default 64 MiB).
 	BlockCacheBytes int64
+	// TailCacheBytes bounds the unsealed data all partitions keep in
+	// memory: past it, the partitions holding the most are sealed early
+	// (default 1 GiB).
+	TailCacheBytes int64
 	// ApplyMeta receives every metadata record in journal order: at
 	// recovery, and live once the record is durable. It must not block
 	// for long and must not call back into the Log.
@@ -250,6 +255,9 @@ func (o *Options) setDefaults() {
 	if o.BlockCacheBytes <= 0 {
 		o.BlockCacheBytes = 64 << 20
 	}
+	if o.TailCacheBytes <= 0 {
+		o.TailCacheBytes = 1 << 30
+	}
 	if o.JournalFileBytes <= 0 {
 		o.JournalFileBytes = 64 << 20
 	}
@@ -303,6 +311,7 @@ type Log struct {
 	sealKick  chan struct{} // wakes the sealer
 	sealDone  chan struct{} // closed when the sealer has exited
 	blocks    *blockCache
+	tailBytes atomic.Int64 // unsealed bytes held in memory, all partitions
 
 	// pubMu is held while a durable frame is published, so a checkpoint
 	// sees the state between two frames; published is the last one.

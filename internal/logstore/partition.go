@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/shoalstream/shoal/internal/batch"
 	"github.com/shoalstream/shoal/internal/logstore/journal"
@@ -34,13 +35,15 @@ type partition struct {
 	batches       []storedBatch // unsealed, in offset order, contiguous from sealedNext
 	unsealedBytes int64
 	trimmed       []string // keys of trimmed segments not deleted yet
+
+	tail *atomic.Int64 // the log's total of unsealed bytes, which this adds to
 }
 
 // partLocked returns the partition, creating it on first use. l.mu is held.
 func (l *Log) partLocked(k PartitionKey) *partition {
 	p, ok := l.mu.parts[k]
 	if !ok {
-		p = &partition{key: k}
+		p = &partition{key: k, tail: &l.tailBytes}
 		l.mu.parts[k] = p
 	}
 	return p
@@ -64,6 +67,7 @@ func (p *partition) publish(b storedBatch) int64 {
 	defer p.mu.Unlock()
 	p.batches = append(p.batches, b)
 	p.unsealedBytes += int64(len(b.data))
+	p.tail.Add(int64(len(b.data)))
 	return p.unsealedBytes
 }
 

@@ -78,6 +78,7 @@ func (p *partition) addSegment(s *segInfo) error {
 	drop := 0
 	for drop < len(p.batches) && p.batches[drop].last <= s.last {
 		p.unsealedBytes -= int64(len(p.batches[drop].data))
+		p.tail.Add(-int64(len(p.batches[drop].data)))
 		drop++
 	}
 	p.batches = append([]storedBatch(nil), p.batches[drop:]...)
@@ -138,6 +139,27 @@ func (l *Log) sealDue(ctx context.Context) error {
 				l.log.Warn("sealing a segment failed; will try again", "partition", p.key, "err", err)
 			}
 			errs = append(errs, err)
+		}
+	}
+	// The in-memory tail is bounded: over TailCacheBytes, the partitions
+	// holding the most are sealed early (which drops their tail).
+	for l.tailBytes.Load() > l.opts.TailCacheBytes && ctx.Err() == nil {
+		var biggest *partition
+		var most int64
+		for _, p := range parts {
+			p.mu.RLock()
+			n := p.unsealedBytes
+			p.mu.RUnlock()
+			if n > most {
+				biggest, most = p, n
+			}
+		}
+		if biggest == nil {
+			break
+		}
+		if err := l.seal(ctx, biggest); err != nil {
+			errs = append(errs, err)
+			break
 		}
 	}
 	return errors.Join(errs...)

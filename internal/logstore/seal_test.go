@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoalstream/shoal/internal/batch"
 	"github.com/shoalstream/shoal/internal/objstore"
@@ -133,5 +134,37 @@ func TestSealsInBackground(t *testing.T) {
 	}
 	if got := payloads(t, l, k, 0); len(got) != 200 {
 		t.Fatalf("read %d messages", len(got))
+	}
+}
+
+// The unsealed tails of all partitions together stay within
+// TailCacheBytes: the biggest are sealed early, and their data is then
+// read from segments.
+func TestTailCacheBound(t *testing.T) {
+	ctx := t.Context()
+	s := mem.NewStore()
+	const limit = 16 << 10
+	l := openLog(t, s, Options{SegmentBytes: 1 << 30, TailCacheBytes: limit, SealCheckInterval: time.Hour})
+	defer l.Close()
+	for i := range 60 {
+		if _, err := l.Append(ctx, PartitionKey{1, 1, uint32(i % 6)}, makeBatch(t, 4, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The sealer was kicked when the tail went over the limit; whether or
+	// not it has run yet, one more pass leaves the tail within it.
+	if err := l.sealDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.tailBytes.Load(); n > limit {
+		t.Fatalf("%d unsealed bytes in memory after sealing, limit %d", n, limit)
+	}
+	if len(keysUnder(t, s, "segments/")) == 0 {
+		t.Fatal("nothing was sealed")
+	}
+	for p := range 6 {
+		if got := payloads(t, l, PartitionKey{1, 1, uint32(p)}, 0); len(got) != 40 {
+			t.Fatalf("partition %d: %d messages", p, len(got))
+		}
 	}
 }

@@ -88,6 +88,7 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 		SegmentBytes:       cfg.Segment.Bytes.Bytes(),
 		SegmentMaxAge:      cfg.Segment.MaxAge.Std(),
 		BlockCacheBytes:    cfg.Segment.BlockCache.Bytes(),
+		TailCacheBytes:     cfg.Segment.TailCache.Bytes(),
 		Logger:             log,
 	}
 }
