@@ -210,13 +210,16 @@ func Checksum(b []byte) uint64 {
 }
 
 // Stamp writes the server's fields into a validated batch in place and
-// recomputes its checksum, as the server does at append.
-func Stamp(b []byte, partitionID, baseOffset, baseTimestamp uint64) {
+// recomputes its checksum, as the server does at append; it returns the
+// new checksum.
+func Stamp(b []byte, partitionID, baseOffset, baseTimestamp uint64) uint64 {
 	le := binary.LittleEndian
 	le.PutUint64(b[offPartitionID:], partitionID)
 	le.PutUint64(b[offBaseOffset:], baseOffset)
 	le.PutUint64(b[offBaseTimestamp:], baseTimestamp)
-	le.PutUint64(b[offChecksum:], Checksum(b))
+	sum := Checksum(b)
+	le.PutUint64(b[offChecksum:], sum)
+	return sum
 }
 
 // Message is a view of one message inside a batch; its slices alias the

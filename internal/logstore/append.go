@@ -35,8 +35,7 @@ func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Heade
 	rec := f.fb.AddRecord(journal.RecordBatch, batchRecordHeader+len(b))
 	putPartitionKey(rec, k)
 	copy(rec[batchRecordHeader:], b)
-	batch.Stamp(rec[batchRecordHeader:], h.PartitionID, h.BaseOffset, h.BaseTimestamp)
-	h.Checksum = batch.Checksum(rec[batchRecordHeader:])
+	h.Checksum = batch.Stamp(rec[batchRecordHeader:], h.PartitionID, h.BaseOffset, h.BaseTimestamp)
 	f.records = append(f.records, frameRecord{
 		part: p,
 		end:  journal.FrameHeaderSize + f.fb.BodyLen(),

@@ -318,9 +318,6 @@ func (b *Backend) List(ctx context.Context, prefix string, opts objstore.ListOpt
 		Prefix:  aws.String(b.objectKey(prefix)),
 		MaxKeys: aws.Int32(int32(opts.MaxKeys)),
 	}
-	if b.opts.Prefix != "" && prefix == "" {
-		in.Prefix = aws.String(b.opts.Prefix + "/")
-	}
 	if opts.StartAfter != "" {
 		in.StartAfter = aws.String(b.objectKey(opts.StartAfter))
 	}
