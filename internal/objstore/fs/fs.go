@@ -567,7 +567,7 @@ func (b *Backend) NewWriter(ctx context.Context, key string, opts objstore.Write
 	}
 	w := &writer{b: b, key: key, path: p, cond: opts.Condition, t: t}
 	w.buf = make([]byte, 0, 1<<20)
-	w.stop = context.AfterFunc(ctx, func() { w.abort(fmt.Errorf("writer aborted: %w", context.Cause(ctx))) })
+	w.stop = objstore.AbortOnCancel(ctx, w.abort)
 	return w, nil
 }
 
@@ -578,21 +578,16 @@ type writer struct {
 	cond objstore.Condition
 	stop func() bool
 
-	mu       sync.Mutex
-	t        *tempFile
-	buf      []byte
-	abortErr error
-	done     bool
+	state objstore.WriterState // its Mu guards t and buf too
+	t     *tempFile
+	buf   []byte
 }
 
 func (w *writer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.abortErr != nil {
-		return 0, w.abortErr
-	}
-	if w.done {
-		return 0, objstore.ErrClosed
+	w.state.Mu.Lock()
+	defer w.state.Mu.Unlock()
+	if err := w.state.CheckLocked(); err != nil {
+		return 0, err
 	}
 	if len(w.buf)+len(p) > cap(w.buf) {
 		if err := w.flushLocked(); err != nil {
@@ -617,15 +612,11 @@ func (w *writer) flushLocked() error {
 
 func (w *writer) Commit(ctx context.Context) (objstore.Info, error) {
 	w.stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.abortErr != nil {
-		return objstore.Info{}, w.abortErr
+	w.state.Mu.Lock()
+	defer w.state.Mu.Unlock()
+	if err := w.state.BeginCommitLocked(); err != nil {
+		return objstore.Info{}, err
 	}
-	if w.done {
-		return objstore.Info{}, objstore.ErrClosed
-	}
-	w.done = true
 	if err := ctx.Err(); err != nil {
 		w.t.discard()
 		return objstore.Info{}, err
@@ -643,15 +634,14 @@ func (w *writer) Commit(ctx context.Context) (objstore.Info, error) {
 }
 
 func (w *writer) Close() error {
-	w.abort(fmt.Errorf("writer aborted: %w", objstore.ErrClosed))
+	w.abort(objstore.ErrWriterClosed)
 	return nil
 }
 
 func (w *writer) abort(why error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done && w.abortErr == nil {
-		w.abortErr = why
+	w.state.Mu.Lock()
+	defer w.state.Mu.Unlock()
+	if w.state.AbortLocked(why) {
 		w.buf = nil
 		w.t.discard()
 	}

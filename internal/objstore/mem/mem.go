@@ -159,7 +159,7 @@ func (b *Backend) Close() error { return nil }
 // NewWriter implements objstore.Backend.
 func (b *Backend) NewWriter(ctx context.Context, key string, opts objstore.WriterOptions) (objstore.BackendWriter, error) {
 	w := &writer{b: b, key: key, cond: opts.Condition}
-	w.stop = context.AfterFunc(ctx, func() { w.abort(fmt.Errorf("writer aborted: %w", context.Cause(ctx))) })
+	w.stop = objstore.AbortOnCancel(ctx, w.abort)
 	return w, nil
 }
 
@@ -169,20 +169,15 @@ type writer struct {
 	cond objstore.Condition
 	stop func() bool
 
-	mu       sync.Mutex
-	buf      []byte
-	abortErr error // why the writer was aborted; nil while it is not
-	done     bool
+	state objstore.WriterState // its Mu guards buf too
+	buf   []byte
 }
 
 func (w *writer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.abortErr != nil {
-		return 0, w.abortErr
-	}
-	if w.done {
-		return 0, objstore.ErrClosed
+	w.state.Mu.Lock()
+	defer w.state.Mu.Unlock()
+	if err := w.state.CheckLocked(); err != nil {
+		return 0, err
 	}
 	w.buf = append(w.buf, p...)
 	return len(p), nil
@@ -190,15 +185,11 @@ func (w *writer) Write(p []byte) (int, error) {
 
 func (w *writer) Commit(ctx context.Context) (objstore.Info, error) {
 	w.stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.abortErr != nil {
-		return objstore.Info{}, w.abortErr
+	w.state.Mu.Lock()
+	defer w.state.Mu.Unlock()
+	if err := w.state.BeginCommitLocked(); err != nil {
+		return objstore.Info{}, err
 	}
-	if w.done {
-		return objstore.Info{}, objstore.ErrClosed
-	}
-	w.done = true
 	if err := ctx.Err(); err != nil {
 		return objstore.Info{}, err
 	}
@@ -211,15 +202,14 @@ func (w *writer) Commit(ctx context.Context) (objstore.Info, error) {
 }
 
 func (w *writer) Close() error {
-	w.abort(fmt.Errorf("writer aborted: %w", objstore.ErrClosed))
+	w.abort(objstore.ErrWriterClosed)
 	return nil
 }
 
 func (w *writer) abort(why error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done && w.abortErr == nil {
-		w.abortErr = why
+	w.state.Mu.Lock()
+	defer w.state.Mu.Unlock()
+	if w.state.AbortLocked(why) {
 		w.buf = nil
 	}
 }

@@ -70,7 +70,7 @@ func (b *Backend) NewWriter(ctx context.Context, key string, opts objstore.Write
 		free: make(chan []byte, b.opts.UploadConcurrency+1),
 		buf:  make([]byte, 0, b.opts.PartSize),
 	}
-	w.stop = context.AfterFunc(ctx, func() { w.abort(fmt.Errorf("writer aborted: %w", context.Cause(ctx))) })
+	w.stop = objstore.AbortOnCancel(ctx, w.abort)
 	return w, nil
 }
 
@@ -82,7 +82,7 @@ func (w *writer) check() error {
 	case w.mu.err != nil:
 		return w.mu.err
 	case w.mu.state == aborted:
-		return fmt.Errorf("writer aborted: %w", objstore.ErrClosed)
+		return objstore.ErrWriterClosed
 	case w.mu.state != writing:
 		return objstore.ErrClosed
 	}
@@ -138,7 +138,7 @@ func (w *writer) sendPart() error {
 		if state == aborted {
 			// Aborted while creating: the abort did not know the id.
 			w.abortUpload(uploadID)
-			return fmt.Errorf("writer aborted: %w", objstore.ErrClosed)
+			return objstore.ErrWriterClosed
 		}
 	}
 	select {
@@ -198,7 +198,7 @@ func (w *writer) Commit(ctx context.Context) (objstore.Info, error) {
 		err := w.mu.err
 		w.mu.Unlock()
 		if err == nil {
-			err = fmt.Errorf("writer aborted: %w", objstore.ErrClosed)
+			err = objstore.ErrWriterClosed
 		}
 		w.cleanup()
 		return objstore.Info{}, err
@@ -270,7 +270,7 @@ func (w *writer) commit(ctx context.Context, uploadID string) (objstore.Info, er
 }
 
 func (w *writer) Close() error {
-	w.abort(fmt.Errorf("writer aborted: %w", objstore.ErrClosed))
+	w.abort(objstore.ErrWriterClosed)
 	return nil
 }
 
