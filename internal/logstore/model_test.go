@@ -58,10 +58,13 @@ type modelRun struct {
 	log     []string // what happened, for the failure message
 }
 
+// modelFailure carries a failed check out of a model run, so that the run
+// can be shrunk before the test fails.
+type modelFailure struct{ msg string }
+
 func (m *modelRun) fatalf(format string, args ...any) {
-	m.t.Helper()
 	tail := m.log[max(0, len(m.log)-15):]
-	m.t.Fatalf("%s\nlast operations:\n  %s", fmt.Sprintf(format, args...), strings.Join(tail, "\n  "))
+	panic(modelFailure{fmt.Sprintf("%s\nlast operations:\n  %s", fmt.Sprintf(format, args...), strings.Join(tail, "\n  "))})
 }
 
 func (m *modelRun) open() {
@@ -203,7 +206,33 @@ func (m *modelRun) step(i int) {
 	m.injectSome()
 }
 
-func runModel(t *testing.T, backend objstore.Backend, seed uint64, faults, objects bool) {
+// runModel runs the model for -model.steps operations on backends
+// newBackend makes. On a failure it shrinks the run — the operations are a
+// function of the seed, so a shorter run is a prefix of the longer one — to
+// the fewest steps that still fail, and reports those with the seed.
+func runModel(t *testing.T, newBackend func() objstore.Backend, seed uint64, faults, objects bool) {
+	msg := runModelSteps(t, newBackend(), seed, faults, objects, *modelSteps)
+	if msg == "" {
+		return
+	}
+	lo, hi := 0, *modelSteps
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if runModelSteps(t, newBackend(), seed, faults, objects, mid) != "" {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if hi < *modelSteps {
+		msg = runModelSteps(t, newBackend(), seed, faults, objects, hi)
+	}
+	t.Fatalf("%s\nmodel seed %d, failing within %d steps: rerun with -model.seed=%d -model.steps=%d", msg, seed, hi, seed, hi)
+}
+
+// runModelSteps runs steps operations and a final restart; it returns the
+// failure, or "".
+func runModelSteps(t *testing.T, backend objstore.Backend, seed uint64, faults, objects bool, steps int) (failure string) {
 	m := &modelRun{
 		t: t, rng: rand.New(rand.NewPCG(seed, seed+1)), backend: backend, faulty: objstoretest.NewFaulty(backend), faults: faults,
 		opts: Options{
@@ -218,13 +247,22 @@ func runModel(t *testing.T, backend objstore.Backend, seed uint64, faults, objec
 	for p := range 4 {
 		m.keys = append(m.keys, PartitionKey{1, uint32(1 + p%2), uint32(p)})
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("model seed %d (rerun with -model.seed=%d)", seed, seed)
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
 		}
-	})
+		f, ok := r.(modelFailure)
+		if !ok {
+			panic(r)
+		}
+		if m.l != nil {
+			crash(m.l) // stop its goroutines before the next run
+		}
+		failure = f.msg
+	}()
 	m.open()
-	for i := range *modelSteps {
+	for i := range steps {
 		m.step(i)
 	}
 	m.faulty.Clear()
@@ -233,6 +271,7 @@ func runModel(t *testing.T, backend objstore.Backend, seed uint64, faults, objec
 	}
 	m.open()
 	_ = m.l.Close()
+	return ""
 }
 
 func modelSeeds() []uint64 {
@@ -251,7 +290,7 @@ func TestModelMem(t *testing.T) {
 		for _, faults := range []bool{false, true} {
 			for _, seed := range modelSeeds() {
 				t.Run(fmt.Sprintf("%s/faults=%v/%d", journal, faults, seed), func(t *testing.T) {
-					runModel(t, mem.New(), seed, faults, journal == "objects")
+					runModel(t, func() objstore.Backend { return mem.New() }, seed, faults, journal == "objects")
 				})
 			}
 		}
@@ -263,11 +302,13 @@ func TestModelFS(t *testing.T) {
 	for _, faults := range []bool{false, true} {
 		for _, seed := range modelSeeds() {
 			t.Run(fmt.Sprintf("faults=%v/%d", faults, seed), func(t *testing.T) {
-				b, err := fs.New(t.TempDir(), fs.Options{Logger: discardLogger(), NoLock: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				runModel(t, b, seed, faults, false)
+				runModel(t, func() objstore.Backend {
+					b, err := fs.New(t.TempDir(), fs.Options{Logger: discardLogger(), NoLock: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return b
+				}, seed, faults, false)
 			})
 		}
 	}
@@ -278,13 +319,15 @@ func TestModelS3(t *testing.T) {
 	for _, faults := range []bool{false, true} {
 		for _, seed := range modelSeeds()[:1] {
 			t.Run(fmt.Sprintf("faults=%v/%d", faults, seed), func(t *testing.T) {
-				o := s3test.Options(t)
-				o.Logger = discardLogger()
-				b, err := s3.New(t.Context(), o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				runModel(t, b, seed, faults, true)
+				runModel(t, func() objstore.Backend {
+					o := s3test.Options(t) // a fresh prefix for each run
+					o.Logger = discardLogger()
+					b, err := s3.New(t.Context(), o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return b
+				}, seed, faults, true)
 			})
 		}
 	}
