@@ -181,8 +181,8 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, frame []byte, seq ui
 	}
 	seq = l.mu.nextSeq
 	l.mu.nextSeq++
-	// Room for a frame like this one, within reason.
-	l.mu.open = newOpenFrame(min(f.fb.BodyLen()+f.fb.BodyLen()/4, 2*l.opts.FlushBytes))
+	l.frameSize.Store(int64(f.fb.BodyLen() + journal.FrameHeaderSize))
+	l.mu.open = l.newOpenFrame()
 	return f, f.fb.Finish(seq, l.epoch), seq, true
 }
 
@@ -260,7 +260,7 @@ func (l *Log) failOpen(err error) {
 	l.mu.Lock()
 	f := l.mu.open
 	if len(f.records) > 0 {
-		l.mu.open = newOpenFrame(0)
+		l.mu.open = l.newOpenFrame()
 	} else {
 		f = nil
 	}

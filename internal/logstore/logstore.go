@@ -311,6 +311,9 @@ type Log struct {
 	sealKick  chan struct{} // wakes the sealer
 	sealDone  chan struct{} // closed when the sealer has exited
 	blocks    *blockCache
+	spare     chan []byte  // a frame buffer made ready by the preparer
+	frameSize atomic.Int64 // size of the last frame cut
+	prepDone  chan struct{}
 	tailBytes atomic.Int64 // unsealed bytes held in memory, all partitions
 
 	// pubMu is held while a durable frame is published, so a checkpoint
@@ -335,6 +338,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 		store: store, opts: opts, log: opts.Logger,
 		kick: make(chan struct{}, 1), flushDone: make(chan struct{}),
 		sealKick: make(chan struct{}, 1), sealDone: make(chan struct{}),
+		spare: make(chan []byte, 1), prepDone: make(chan struct{}),
 		blocks: newBlockCache(opts.BlockCacheBytes),
 	}
 	l.mu.parts = make(map[PartitionKey]*partition)
@@ -351,7 +355,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	l.mu.nextSeq = rec.nextSeq
 	l.epoch = rec.epoch
 	l.published = rec.nextSeq - 1
-	l.mu.open = newOpenFrame(0)
+	l.mu.open = l.newOpenFrame()
 	l.log.Info("log recovered", "store", store.Name(), "frames", rec.frames, "batches", rec.batches,
 		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
 	l.runCtx, l.stop = context.WithCancel(context.Background())
@@ -363,6 +367,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	}
 	go l.flusher()
 	go l.sealer()
+	go l.preparer()
 	return l, nil
 }
 
@@ -401,6 +406,7 @@ func (l *Log) Close() error {
 	l.stop()
 	<-l.flushDone
 	<-l.sealDone
+	<-l.prepDone
 	l.files.close()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -444,12 +450,36 @@ type openFrame struct {
 	err     error         // why it failed; read after done
 }
 
-// newOpenFrame starts a frame with room for sizeHint bytes (the size of
-// the frame before it is a good guess under steady load), so filling it
-// does not copy the frame over and over as it grows.
-func newOpenFrame(sizeHint int) *openFrame {
+// newOpenFrame starts a frame in a buffer the preparer made ready, if
+// there is one, else in a small one that grows as records come.
+func (l *Log) newOpenFrame() *openFrame {
 	f := &openFrame{done: make(chan struct{})}
-	f.fb.Reset()
-	f.fb.Grow(sizeHint)
+	select {
+	case buf := <-l.spare:
+		f.fb.ResetWith(buf)
+	default:
+		f.fb.Reset()
+	}
 	return f
+}
+
+// preparer keeps one frame buffer ready, sized like the last frame cut
+// (plus a quarter), so that the allocation and first touch of a large
+// buffer — page faults, under a steady load of fresh memory, since the
+// frames stay in memory as the partitions' tails — happen here, beside the
+// flush in flight, not under the log's lock.
+func (l *Log) preparer() {
+	defer close(l.prepDone)
+	for {
+		size := l.frameSize.Load()
+		if size < 64<<10 {
+			size = 0 // small frames grow cheaply by themselves
+		}
+		buf := make([]byte, 0, size+size/4)
+		select {
+		case l.spare <- buf:
+		case <-l.runCtx.Done():
+			return
+		}
+	}
 }

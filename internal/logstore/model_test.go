@@ -33,6 +33,7 @@ func crash(l *Log) {
 	l.stop()
 	<-l.flushDone
 	<-l.sealDone
+	<-l.prepDone
 }
 
 // oracle is the model: what each partition must hold.

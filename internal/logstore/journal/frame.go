@@ -122,9 +122,12 @@ func (b *FrameBuilder) AddRecord(t RecordType, n int) []byte {
 	return b.buf[start:]
 }
 
-// Grow makes room for n more bytes without reallocating, for a caller that
-// knows about how large the frame will be.
-func (b *FrameBuilder) Grow(n int) { b.buf = slices.Grow(b.buf, n) }
+// ResetWith starts a new frame in buf's memory (its length is ignored): a
+// caller can prepare buffers ahead of time, away from the hot path.
+func (b *FrameBuilder) ResetWith(buf []byte) {
+	b.buf = buf[:0]
+	b.Reset()
+}
 
 // BodyLen is how many body bytes the frame holds so far.
 func (b *FrameBuilder) BodyLen() int { return max(len(b.buf)-FrameHeaderSize, 0) }
