@@ -31,11 +31,14 @@ func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Heade
 	h.PartitionID = uint64(k.Partition)
 	h.BaseOffset = p.next
 	h.BaseTimestamp = max(uint64(l.opts.Now().UnixMicro()), p.lastTS+1)
+	// Reserve the record's place under the lock; copy the batch into it
+	// after, so appenders copy in parallel. The frame is not cut (nor its
+	// buffer moved) while a copy is under way: see openFrame.copying.
 	f := l.mu.open
+	f.reserveLocked(journal.RecordHeaderSize + batchRecordHeader + len(b))
 	rec := f.fb.AddRecord(journal.RecordBatch, batchRecordHeader+len(b))
 	putPartitionKey(rec, k)
-	copy(rec[batchRecordHeader:], b)
-	h.Checksum = batch.Stamp(rec[batchRecordHeader:], h.PartitionID, h.BaseOffset, h.BaseTimestamp)
+	f.copying.Add(1)
 	f.records = append(f.records, frameRecord{
 		part: p,
 		end:  journal.FrameHeaderSize + f.fb.BodyLen(),
@@ -44,6 +47,9 @@ func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Heade
 	p.next += uint64(h.Count)
 	p.lastTS = h.BaseTimestamp
 	l.mu.Unlock()
+	copy(rec[batchRecordHeader:], b)
+	h.Checksum = batch.Stamp(rec[batchRecordHeader:], h.PartitionID, h.BaseOffset, h.BaseTimestamp)
+	f.copying.Done()
 	l.wake()
 	return h, l.await(ctx, f)
 }
@@ -67,6 +73,7 @@ func (l *Log) appendInternal(ctx context.Context, t journal.RecordType, payload 
 		return err
 	}
 	f := l.mu.open
+	f.reserveLocked(journal.RecordHeaderSize + len(payload))
 	f.fb.Add(t, payload)
 	r.end = journal.FrameHeaderSize + f.fb.BodyLen()
 	f.records = append(f.records, r)
@@ -131,11 +138,11 @@ func (l *Log) flusher() {
 			} else {
 				timer.Reset(wait)
 			}
-		} else if f, frame, seq, ok := l.cut(len(sem), cap(sem)); ok {
+		} else if f, seq, ok := l.cut(len(sem), cap(sem)); ok {
 			lastStart = time.Now()
 			sem <- struct{}{}
 			done, errSlot := make(chan struct{}), new(error)
-			go l.flush(f, frame, seq, sem, prev, prevErr, done, errSlot)
+			go l.flush(f, seq, sem, prev, prevErr, done, errSlot)
 			prev, prevErr = done, errSlot
 			continue
 		}
@@ -169,30 +176,32 @@ func (l *Log) closing() bool {
 // cut takes the open frame for a flush if it should go now: data waits,
 // a flush slot is free, and nothing is in flight or the frame is full or the
 // log is closing.
-func (l *Log) cut(inflight, maxInflight int) (f *openFrame, frame []byte, seq uint64, ok bool) {
+func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f = l.mu.open
 	if len(f.records) == 0 || inflight >= maxInflight {
-		return nil, nil, 0, false
+		return nil, 0, false
 	}
 	if inflight > 0 && f.fb.BodyLen() < l.opts.FlushBytes && !l.mu.closed {
-		return nil, nil, 0, false
+		return nil, 0, false
 	}
 	seq = l.mu.nextSeq
 	l.mu.nextSeq++
 	l.frameSize.Store(int64(f.fb.BodyLen() + journal.FrameHeaderSize))
 	l.mu.open = l.newOpenFrame()
-	return f, f.fb.Finish(seq, l.epoch), seq, true
+	return f, seq, true
 }
 
 // flush writes a cut frame and, once the previous frame (prev) completed,
 // publishes it: batches become visible, metadata records go to ApplyMeta,
 // and the appenders waiting on it are answered.
-func (l *Log) flush(f *openFrame, frame []byte, seq uint64, sem chan struct{}, prev <-chan struct{}, prevErr *error, done chan struct{}, errSlot *error) {
+func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, prev <-chan struct{}, prevErr *error, done chan struct{}, errSlot *error) {
 	defer func() { <-sem; l.wake() }()
 	defer close(done)
 
+	f.copying.Wait() // appenders still copying their batches in
+	frame := f.fb.Finish(seq, l.epoch)
 	err := l.writeFrame(seq, frame)
 	<-prev
 	if err == nil && *prevErr != nil {

@@ -444,7 +444,11 @@ type frameRecord struct {
 
 // openFrame is the frame being filled by appends.
 type openFrame struct {
-	fb      journal.FrameBuilder
+	fb journal.FrameBuilder
+	// copying counts appenders copying a batch into the place they
+	// reserved. The buffer is not moved (reserveLocked) nor the frame
+	// sealed (flush) until it is zero. Add happens under Log.mu only.
+	copying sync.WaitGroup
 	records []frameRecord
 	done    chan struct{} // closed when the frame is durable or failed
 	err     error         // why it failed; read after done
@@ -481,5 +485,15 @@ func (l *Log) preparer() {
 		case <-l.runCtx.Done():
 			return
 		}
+	}
+}
+
+// reserveLocked makes room for n more bytes in f's buffer. Growing moves
+// the buffer, so it first waits for appenders still copying into it (they
+// do not need Log.mu to finish). Log.mu is held.
+func (f *openFrame) reserveLocked(n int) {
+	if f.fb.Room() < n {
+		f.copying.Wait()
+		f.fb.Grow(n)
 	}
 }

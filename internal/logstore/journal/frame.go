@@ -122,6 +122,12 @@ func (b *FrameBuilder) AddRecord(t RecordType, n int) []byte {
 	return b.buf[start:]
 }
 
+// Room is how many bytes can be added without moving the buffer.
+func (b *FrameBuilder) Room() int { return cap(b.buf) - len(b.buf) }
+
+// Grow makes room for n more bytes (moving the buffer if it must).
+func (b *FrameBuilder) Grow(n int) { b.buf = slices.Grow(b.buf, n) }
+
 // ResetWith starts a new frame in buf's memory (its length is ignored): a
 // caller can prepare buffers ahead of time, away from the hot path.
 func (b *FrameBuilder) ResetWith(buf []byte) {
