@@ -7,7 +7,10 @@
 //
 // Append validates a producer's batch (internal/batch), assigns its offsets
 // and append time in the partition, and adds it as a record to the open
-// journal frame, which every partition shares. A flusher goroutine cuts the
+// journal frame, which every partition shares: it reserves the record's
+// place under the log's lock and copies the batch in after, so appenders
+// copy in parallel; a frame is sealed (CRC) only once those copies are done.
+// A preparer goroutine keeps the next frame's buffer ready. A flusher goroutine cuts the
 // open frame when the previous flush is done and data is waiting, or when
 // the frame reaches Options.FlushBytes, never more often than
 // Options.MinFlushInterval, and writes it as one object journal/<seq> with
