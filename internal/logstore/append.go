@@ -226,6 +226,8 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, prev <-chan str
 			l.opts.ApplyMeta(payload)
 		case r.trim:
 			r.part.trim(r.trimTo)
+		case r.drop:
+			l.dropPartition(r.part)
 		case r.seg != nil:
 			if err := r.part.addSegment(r.seg); err != nil {
 				l.log.Error("recording a sealed segment failed", "err", err)

@@ -112,6 +112,7 @@
 //	RecordSegment (3)  stream u32 | topic u32 | partition u32 | base u64 |
 //	                   last u64 | last_ts u64 | size u64 | epoch u64
 //	RecordTrim (4)     stream u32 | topic u32 | partition u32 | first kept u64
+//	RecordDrop (5)     stream u32 | topic u32 | partition u32
 //
 // Object keys:
 //
@@ -324,6 +325,10 @@ type Log struct {
 	pubMu     sync.Mutex
 	published uint64
 
+	// dropKeys are segment objects of dropped partitions not deleted yet.
+	dropMu   sync.Mutex
+	dropKeys []string
+
 	ckptMu   sync.Mutex // one checkpoint at a time
 	lastCkpt ckptState  // guarded by ckptMu (and set by recovery before)
 	claims   []uint64   // journal numbers holding claim frames, sorted; set by recovery
@@ -362,11 +367,14 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	l.log.Info("log recovered", "store", store.Name(), "frames", rec.frames, "batches", rec.batches,
 		"meta_records", rec.metas, "partitions", len(l.mu.parts), "epoch", l.epoch, "took", time.Since(start))
 	l.runCtx, l.stop = context.WithCancel(context.Background())
-	// Segments trimmed before a crash may still be there.
+	// Segments trimmed or dropped before a crash may still be there.
 	for _, p := range l.partitions() {
 		if err := l.deleteTrimmed(ctx, p); err != nil {
 			l.log.Warn("deleting trimmed segments left by a crash failed", "partition", p.key, "err", err)
 		}
+	}
+	if err := l.deleteDropped(ctx); err != nil {
+		l.log.Warn("deleting the segments of dropped partitions left by a crash failed", "err", err)
 	}
 	go l.flusher()
 	go l.sealer()
@@ -440,6 +448,7 @@ type frameRecord struct {
 	part   *partition // nil for a metadata record
 	seg    *segInfo   // set for a segment record
 	trim   bool       // a trim record: drop segments before trimTo
+	drop   bool       // a drop record: forget the partition
 	trimTo uint64
 	end    int         // where the record ends in the frame
 	b      storedBatch // a batch record's offsets (its bytes are set at publish)

@@ -35,6 +35,7 @@ type partition struct {
 	batches       []storedBatch // unsealed, in offset order, contiguous from sealedNext
 	unsealedBytes int64
 	trimmed       []string // keys of trimmed segments not deleted yet
+	dropped       bool     // Drop forgot the partition
 
 	tail *atomic.Int64 // the log's total of unsealed bytes, which this adds to
 }

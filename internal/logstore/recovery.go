@@ -216,6 +216,18 @@ func (r *recovery) applyFrame(key string, f journal.Frame) error {
 			p := r.l.partLocked(k)
 			r.l.mu.Unlock()
 			p.trim(offset)
+		case journal.RecordDrop:
+			// Applied even in frames the manifest covers: partition keys
+			// are never reused, so forgetting everything replay gathered
+			// for the key is right whenever the record comes.
+			k, err := decodeDropRecord(rec.Payload)
+			if err != nil {
+				recErr = fmt.Errorf("record at byte %d: %w", recStart, err)
+				return false
+			}
+			if p := r.l.part(k); p != nil {
+				r.l.dropPartition(p)
+			}
 		case journal.RecordSegment:
 			if inManifest {
 				return true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoalstream/shoal/internal/logstore/journal"
+	"github.com/shoalstream/shoal/internal/objstore"
 )
 
 // RecordTrim payload: partition key (12) | first offset kept u64. Part of
@@ -152,4 +153,77 @@ func decodeTrimRecord(b []byte) (PartitionKey, uint64, error) {
 	}
 	le := binary.LittleEndian
 	return PartitionKey{Stream: le.Uint32(b[0:]), Topic: le.Uint32(b[4:]), Partition: le.Uint32(b[8:])}, le.Uint64(b[12:]), nil
+}
+
+// RecordDrop payload: the partition key (12 bytes). Part of the format.
+const dropRecordSize = batchRecordHeader
+
+// Drop deletes a partition and all its data, sealed or not. The drop is
+// recorded in the journal first, so it survives a crash; the segment
+// objects are deleted after. Partition keys must never be reused after a
+// Drop: a later Append to the same key starts a new partition at offset 0,
+// and recovery forgets everything written to the key before the drop
+// record wherever it meets one.
+func (l *Log) Drop(ctx context.Context, k PartitionKey) error {
+	p := l.part(k)
+	if p == nil {
+		return nil
+	}
+	p.sealMu.Lock() // no seal of p runs across the drop
+	defer p.sealMu.Unlock()
+	rec := make([]byte, dropRecordSize)
+	putPartitionKey(rec, k)
+	if err := l.appendInternal(ctx, journal.RecordDrop, rec, frameRecord{part: p, drop: true}); err != nil {
+		return fmt.Errorf("drop %s: %w", k, err)
+	}
+	return l.deleteDropped(ctx)
+}
+
+// dropPartition forgets p: its data leaves the read side, its segments are
+// queued for deletion, and the key leaves the log's map.
+func (l *Log) dropPartition(p *partition) {
+	p.mu.Lock()
+	for _, s := range p.segments {
+		p.trimmed = append(p.trimmed, s.key)
+	}
+	p.tail.Add(-p.unsealedBytes)
+	p.segments, p.batches, p.unsealedBytes, p.dropped = nil, nil, 0, true
+	keys := p.trimmed
+	p.trimmed = nil
+	p.mu.Unlock()
+	l.mu.Lock()
+	if l.mu.parts[p.key] == p {
+		delete(l.mu.parts, p.key)
+	}
+	l.mu.Unlock()
+	l.dropMu.Lock()
+	l.dropKeys = append(l.dropKeys, keys...)
+	l.dropMu.Unlock()
+}
+
+// deleteDropped deletes the segment objects of dropped partitions.
+func (l *Log) deleteDropped(ctx context.Context) error {
+	l.dropMu.Lock()
+	keys := l.dropKeys
+	l.dropKeys = nil
+	l.dropMu.Unlock()
+	var errs []error
+	for i, key := range keys {
+		if err := l.store.Delete(ctx, key); err != nil && !errors.Is(err, objstore.ErrNotFound) {
+			errs = append(errs, err)
+			l.dropMu.Lock()
+			l.dropKeys = append(l.dropKeys, keys[i:]...)
+			l.dropMu.Unlock()
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func decodeDropRecord(b []byte) (PartitionKey, error) {
+	if len(b) != dropRecordSize {
+		return PartitionKey{}, fmt.Errorf("%w: drop record of %d bytes", journal.ErrCorrupt, len(b))
+	}
+	le := binary.LittleEndian
+	return PartitionKey{Stream: le.Uint32(b[0:]), Topic: le.Uint32(b[4:]), Partition: le.Uint32(b[8:])}, nil
 }

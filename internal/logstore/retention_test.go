@@ -136,3 +136,60 @@ func TestRetentionBySize(t *testing.T) {
 		t.Fatalf("%d segments left, want 8", left)
 	}
 }
+
+func TestDrop(t *testing.T) {
+	for _, checkpoint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("checkpoint=%v", checkpoint), func(t *testing.T) {
+			ctx := t.Context()
+			b := mem.New()
+			s := objstore.New(b, objstore.Options{})
+			var meta metaState
+			opts := meta.options(Options{SegmentBytes: 1 << 30})
+			l := openLog(t, s, opts)
+			gone, kept := PartitionKey{3, 1, 7}, PartitionKey{3, 1, 8}
+			for round := range 2 {
+				for _, k := range []PartitionKey{gone, kept} {
+					for i := range 3 {
+						if _, err := l.Append(ctx, k, makeBatch(t, 2, fmt.Sprint(round, i))); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if round == 0 {
+					if err := l.Seal(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := l.Drop(ctx, gone); err != nil {
+				t.Fatal(err)
+			}
+			if checkpoint {
+				if err := l.Checkpoint(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check := func(l *Log, when string) {
+				t.Helper()
+				if _, _, ok := l.Bounds(gone); ok {
+					t.Fatalf("%s: the dropped partition still has messages", when)
+				}
+				if segs := l.Segments(gone); len(segs) != 0 {
+					t.Fatalf("%s: the dropped partition still lists segments %+v", when, segs)
+				}
+				if keys := keysUnder(t, s, "segments/3/1/7/"); len(keys) != 0 {
+					t.Fatalf("%s: segment objects left: %q", when, keys)
+				}
+				if first, next, ok := l.Bounds(kept); !ok || first != 0 || next != 12 {
+					t.Fatalf("%s: the other partition has bounds %d..%d (%v)", when, first, next, ok)
+				}
+			}
+			check(l, "live")
+			// The key starts afresh if used again (the broker never does).
+			l2 := openLog(t, objstore.New(b.Clone(), objstore.Options{}), opts)
+			check(l2, "after a crash")
+			_ = l2.Close()
+			_ = l.Close()
+		})
+	}
+}

@@ -83,6 +83,8 @@ const (
 	RecordSegment RecordType = 3
 	// RecordTrim says a partition's segments before an offset were deleted.
 	RecordTrim RecordType = 4
+	// RecordDrop says a partition and all its data were deleted.
+	RecordDrop RecordType = 5
 )
 
 // Record is one entry of a frame body.
