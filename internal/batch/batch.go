@@ -74,6 +74,10 @@ var ErrInvalid = errors.New("invalid message batch")
 // (as opposed to a malformed layout).
 var ErrChecksum = errors.New("checksum mismatch")
 
+// ErrBatchChecksum is matched, together with ErrChecksum, when the batch
+// checksum is wrong (and every message checksum right).
+var ErrBatchChecksum = errors.New("batch checksum mismatch")
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
@@ -155,7 +159,7 @@ func Validate(b []byte) (Header, error) {
 		return Header{}, invalid("%d bytes after the last of %d messages", len(b)-pos, h.Count)
 	}
 	if sum := d.Sum64(); sum != h.Checksum {
-		return Header{}, fmt.Errorf("%w: %w: batch: stored %#x, computed %#x", ErrInvalid, ErrChecksum, h.Checksum, sum)
+		return Header{}, fmt.Errorf("%w: %w: %w: stored %#x, computed %#x", ErrInvalid, ErrChecksum, ErrBatchChecksum, h.Checksum, sum)
 	}
 	return h, nil
 }

@@ -227,3 +227,20 @@ func decodeDropRecord(b []byte) (PartitionKey, error) {
 	le := binary.LittleEndian
 	return PartitionKey{Stream: le.Uint32(b[0:]), Topic: le.Uint32(b[4:]), Partition: le.Uint32(b[8:])}, nil
 }
+
+// Size returns the bytes a partition holds: its sealed segments and its
+// unsealed batches.
+func (l *Log) Size(k PartitionKey) int64 {
+	v, ok := l.view(k)
+	if !ok {
+		return 0
+	}
+	var n int64
+	for _, s := range v.segments {
+		n += s.size
+	}
+	for _, b := range v.batches {
+		n += int64(len(b.data))
+	}
+	return n
+}

@@ -1,0 +1,416 @@
+package broker
+
+import (
+	"context"
+	"errors"
+
+	"github.com/shoalstream/shoal/internal/auth"
+	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/logstore"
+)
+
+// Partitioning kinds of a send.
+const (
+	PartitionBalanced uint8 = 1
+	PartitionByID     uint8 = 2
+	PartitionByKey    uint8 = 3
+)
+
+// Partitioning says where a send goes. For PartitionByKey, KeyHash is the
+// XXH32 of the key (the server computes it: it is the protocol's hash).
+type Partitioning struct {
+	Kind    uint8
+	ID      uint32
+	KeyHash uint32
+}
+
+// Confirmation is where a sent batch landed.
+type Confirmation struct {
+	Stream, Topic, Partition uint32
+	BaseOffset               uint64
+}
+
+// Send validates a producer's batch and appends it to the partition the
+// partitioning picks. Every failure to resolve the stream, topic or
+// partition is KindNotFound (the protocol answers them all with 20).
+func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Partitioning, data []byte, count uint32) (Confirmation, error) {
+	h, err := batch.Validate(data)
+	switch {
+	case errors.Is(err, batch.ErrBatchChecksum):
+		return Confirmation{}, &Error{Kind: KindBatchChecksum, Msg: "invalid batch checksum", Err: err}
+	case errors.Is(err, batch.ErrChecksum):
+		return Confirmation{}, &Error{Kind: KindMessageChecksum, Msg: "invalid message checksum", Err: err}
+	case err != nil:
+		return Confirmation{}, &Error{Kind: KindInvalid, Msg: "invalid message batch", Err: err}
+	case h.Count != count:
+		return Confirmation{}, errf(KindMessagesCount, "the batch holds %d messages but the request says %d", h.Count, count)
+	case h.PartitionID != 0 || h.BaseOffset != 0 || h.BaseTimestamp != 0:
+		return Confirmation{}, errf(KindInvalid, "a producer's batch must have partition id, base offset and base timestamp 0")
+	}
+	b.dataMu.RLock()
+	defer b.dataMu.RUnlock()
+	b.mu.RLock()
+	st, t, err := b.lookupLocked(stream, topic)
+	if err != nil {
+		b.mu.RUnlock()
+		if aerr := b.authorize(s, auth.ActionSendMessages, ^uint32(0), 0); aerr != nil {
+			return Confirmation{}, aerr
+		}
+		return Confirmation{}, errf(KindNotFound, "%v", err)
+	}
+	if err := b.authorizeLocked(s, auth.ActionSendMessages, st.ID, t.ID); err != nil {
+		b.mu.RUnlock()
+		return Confirmation{}, err
+	}
+	n := uint32(len(t.Partitions))
+	var pid uint32
+	switch p.Kind {
+	case PartitionByID:
+		pid = p.ID
+	case PartitionByKey:
+		if n > 0 {
+			pid = p.KeyHash % n
+		}
+	default:
+		pid = b.nextBalanced(st.ID, t.ID, n)
+	}
+	if pid >= n {
+		b.mu.RUnlock()
+		return Confirmation{}, errf(KindNotFound, "partition %d not found in topic %s", pid, topic)
+	}
+	k := partKey(st.ID, t.ID, t.Partitions[pid].UID)
+	sid, tid := st.ID, t.ID
+	b.mu.RUnlock()
+	stamped, err := b.log.Append(ctx, k, data)
+	if err != nil {
+		return Confirmation{}, &Error{Kind: KindUnavailable, Msg: "storing the messages failed", Err: err}
+	}
+	return Confirmation{Stream: sid, Topic: tid, Partition: pid, BaseOffset: stamped.BaseOffset}, nil
+}
+
+func (b *Broker) nextBalanced(stream, topic, n uint32) uint32 {
+	if n == 0 {
+		return 0
+	}
+	b.rrMu.Lock()
+	defer b.rrMu.Unlock()
+	key := [2]uint32{stream, topic}
+	c := b.rr[key]
+	b.rr[key] = c + 1
+	return c % n
+}
+
+// Consumer is who polls or commits: a single consumer by its key (numeric
+// id, or XXH32 of its name), or a group.
+type Consumer struct {
+	Kind  uint8
+	Key   uint32 // single consumer
+	Group Ident  // consumer group
+}
+
+// Polling strategies.
+const (
+	PollOffset    uint8 = 1
+	PollTimestamp uint8 = 2
+	PollFirst     uint8 = 3
+	PollLast      uint8 = 4
+	PollNext      uint8 = 5
+)
+
+// PollRequest is a poll.
+type PollRequest struct {
+	Consumer   Consumer
+	Stream     Ident
+	Topic      Ident
+	Partition  uint32
+	HasPart    bool
+	Strategy   uint8
+	Value      uint64
+	Count      uint32
+	AutoCommit bool
+}
+
+// PollResult is what a poll returns: the stored batches holding the
+// messages From..From+Count−1 (the first and last batch may hold more;
+// the server slices them).
+type PollResult struct {
+	Partition uint32
+	Current   uint64 // the partition's last offset (0 if empty)
+	From      uint64
+	Count     uint32
+	Batches   [][]byte
+	// Resync: a group poll failed the group fence (the caller must sync).
+	Resync bool
+}
+
+// maxPollBytes keeps a poll reply under the protocol's 64 MiB frame.
+const maxPollBytes = 48 << 20
+
+// Poll reads messages.
+func (b *Broker) Poll(ctx context.Context, s *Session, req PollRequest) (PollResult, error) {
+	b.dataMu.RLock()
+	defer b.dataMu.RUnlock()
+	b.mu.RLock()
+	st, t, err := b.lookupLocked(req.Stream, req.Topic)
+	isGroup := req.Consumer.Kind == ConsumerGroup
+	if aerr := b.authorizeLocked(s, auth.ActionPollMessages, streamID(st), topicID(t)); aerr != nil {
+		b.mu.RUnlock()
+		return PollResult{}, aerr
+	}
+	if err != nil {
+		b.mu.RUnlock()
+		if isGroup {
+			return PollResult{Partition: resyncPartition, Resync: true}, nil
+		}
+		return PollResult{}, err
+	}
+	pid := req.Partition
+	var g *Group
+	if isGroup {
+		if !req.HasPart {
+			b.mu.RUnlock()
+			return PollResult{}, nil
+		}
+		g = resolveGroup(t, req.Consumer.Group)
+		if g == nil || pid >= uint32(len(t.Partitions)) || !groupPollable(g, s, pid) {
+			b.mu.RUnlock()
+			return PollResult{Partition: resyncPartition, Resync: true}, nil
+		}
+	} else if !req.HasPart {
+		pid = 0
+	}
+	if pid >= uint32(len(t.Partitions)) {
+		b.mu.RUnlock()
+		return PollResult{}, errf(KindPartitionNotFound, "partition %d not found", pid)
+	}
+	part := t.Partitions[pid]
+	k := partKey(st.ID, t.ID, part.UID)
+	stored, hasStored := part.ConsumerOffsets[req.Consumer.Key]
+	if isGroup {
+		stored, hasStored = part.GroupOffsets[g.ID]
+	}
+	sid, tid, uid := st.ID, t.ID, part.UID
+	var gid uint32
+	if g != nil {
+		gid = g.ID
+	}
+	b.mu.RUnlock()
+
+	res := PollResult{Partition: pid}
+	first, next, ok := b.log.Bounds(k)
+	if !ok {
+		return res, nil
+	}
+	last := next - 1
+	res.Current = last
+	var start uint64
+	switch req.Strategy {
+	case PollOffset:
+		start = req.Value
+	case PollFirst:
+		start = 0
+	case PollLast:
+		if uint64(req.Count) <= last {
+			start = last - uint64(req.Count) + 1
+		}
+	case PollNext:
+		if hasStored {
+			start = stored + 1
+		}
+	case PollTimestamp:
+		off, found, err := b.log.OffsetAt(ctx, k, req.Value)
+		if err != nil {
+			return PollResult{}, &Error{Kind: KindUnavailable, Msg: "reading the partition failed", Err: err}
+		}
+		if !found {
+			return res, nil
+		}
+		start = off
+	default:
+		return PollResult{}, errf(KindInvalid, "unknown polling strategy %d", req.Strategy)
+	}
+	start = max(start, first)
+	if req.Count == 0 || start > last {
+		return res, nil
+	}
+	batches, err := b.log.Read(ctx, k, start, logstore.ReadOptions{MaxMessages: int(req.Count), MaxBytes: maxPollBytes})
+	if err != nil {
+		return PollResult{}, &Error{Kind: KindUnavailable, Msg: "reading the partition failed", Err: err}
+	}
+	if len(batches) == 0 {
+		return res, nil
+	}
+	// The messages the batches hold from start on, up to Count.
+	h, _ := batch.ParseHeader(batches[0])
+	from := max(start, h.BaseOffset)
+	lh, _ := batch.ParseHeader(batches[len(batches)-1])
+	end := min(lh.LastOffset(), from+uint64(req.Count)-1, last)
+	if end < from {
+		return res, nil
+	}
+	res.From, res.Count, res.Batches = from, uint32(end-from+1), batches
+	if isGroup {
+		b.mu.Lock()
+		if g.rt.lastPolled == nil {
+			g.rt.lastPolled = map[uint32]uint64{}
+		}
+		g.rt.lastPolled[pid] = max(g.rt.lastPolled[pid], end)
+		b.mu.Unlock()
+	}
+	if req.AutoCommit {
+		r := &record{Op: opStoreOffset, Stream: sid, Topic: tid, Partition: pid, UID: uid, Offset: end, Max: true}
+		if isGroup {
+			r.Kind, r.Key = ConsumerGroup, gid
+		} else {
+			r.Kind, r.Key = ConsumerSingle, req.Consumer.Key
+		}
+		b.autoCommit(r)
+	}
+	return res, nil
+}
+
+const resyncPartition = ^uint32(0)
+
+// autoCommit applies an auto-commit in memory at once (never moving an
+// offset back) and writes it to the journal without waiting.
+func (b *Broker) autoCommit(r *record) {
+	b.mu.Lock()
+	b.st.apply(r)
+	b.mu.Unlock()
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		if err := b.appendRecord(context.Background(), r); err != nil {
+			b.lg.Warn("persisting an auto-committed offset failed", "err", err)
+		}
+	}()
+}
+
+// appendRecord writes a record without the metadata lock (offsets).
+func (b *Broker) appendRecord(ctx context.Context, r *record) error {
+	return b.commit(ctx, r)
+}
+
+// OffsetInfo is a consumer's stored offset on a partition.
+type OffsetInfo struct {
+	Partition uint32
+	Current   uint64
+	Stored    uint64
+}
+
+// resolveOffsetTarget finds the partition and the offset key of an offset
+// command. notFound is the error for an unresolvable namespace.
+func (b *Broker) resolveOffsetTargetLocked(s *Session, c Consumer, stream, topic Ident, partition uint32, a auth.Action) (st *Stream, t *Topic, p *Partition, key uint32, err error) {
+	st, t, err = b.lookupLocked(stream, topic)
+	if aerr := b.authorizeLocked(s, a, streamID(st), topicID(t)); aerr != nil {
+		return nil, nil, nil, 0, aerr
+	}
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	key = c.Key
+	if c.Kind == ConsumerGroup {
+		g := resolveGroup(t, c.Group)
+		if g == nil {
+			return st, t, nil, 0, errf(KindGroupNotFound, "consumer group %s not found", c.Group)
+		}
+		key = g.ID
+		if a != auth.ActionReadConsumerOffset && !groupCommittable(g, s, partition) {
+			return st, t, nil, 0, errf(KindNotOwned, "partition %d is not assigned to this member of group %s", partition, c.Group)
+		}
+	}
+	if partition >= uint32(len(t.Partitions)) {
+		return st, t, nil, 0, errf(KindPartitionNotFound, "partition %d not found", partition)
+	}
+	return st, t, t.Partitions[partition], key, nil
+}
+
+// GetOffset returns a stored offset; ok is false when nothing is stored
+// (or the stream, topic or group is unknown).
+func (b *Broker) GetOffset(s *Session, c Consumer, stream, topic Ident, partition uint32) (OffsetInfo, bool, error) {
+	b.mu.RLock()
+	st, t, p, key, err := b.resolveOffsetTargetLocked(s, c, stream, topic, partition, auth.ActionReadConsumerOffset)
+	var stored uint64
+	var ok bool
+	if err == nil {
+		if c.Kind == ConsumerGroup {
+			stored, ok = p.GroupOffsets[key]
+		} else {
+			stored, ok = p.ConsumerOffsets[key]
+		}
+	}
+	b.mu.RUnlock()
+	if err != nil {
+		if k := KindOf(err); k == KindPartitionNotFound || k == KindUnauthorized || k == KindUnauthenticated {
+			return OffsetInfo{}, false, err
+		}
+		return OffsetInfo{}, false, nil
+	}
+	if !ok {
+		return OffsetInfo{}, false, nil
+	}
+	info := OffsetInfo{Partition: partition, Stored: stored}
+	if _, next, has := b.log.Bounds(partKey(st.ID, t.ID, p.UID)); has {
+		info.Current = next - 1
+	}
+	return info, true, nil
+}
+
+// StoreOffset stores a consumer's offset (a plain overwrite). Every
+// namespace failure is KindNotFound.
+func (b *Broker) StoreOffset(ctx context.Context, s *Session, c Consumer, stream, topic Ident, partition uint32, hasPartition bool, offset uint64) error {
+	r, err := b.offsetRecord(s, c, stream, topic, partition, hasPartition, auth.ActionStoreConsumerOffset)
+	if err != nil {
+		return err
+	}
+	_, next, ok := b.log.Bounds(partKey(r.Stream, r.Topic, r.UID))
+	if !ok || offset > next-1 {
+		return errf(KindInvalidOffset, "offset %d is beyond the partition's last offset", offset)
+	}
+	r.Op, r.Offset = opStoreOffset, offset
+	return b.appendRecord(ctx, r)
+}
+
+// DeleteOffset deletes a consumer's stored offset.
+func (b *Broker) DeleteOffset(ctx context.Context, s *Session, c Consumer, stream, topic Ident, partition uint32, hasPartition bool) error {
+	r, err := b.offsetRecord(s, c, stream, topic, partition, hasPartition, auth.ActionDeleteConsumerOffset)
+	if err != nil {
+		return err
+	}
+	b.mu.RLock()
+	p := b.st.partition(r.Stream, r.Topic, partition)
+	var exists bool
+	if p != nil {
+		if c.Kind == ConsumerGroup {
+			_, exists = p.GroupOffsets[r.Key]
+		} else {
+			_, exists = p.ConsumerOffsets[r.Key]
+		}
+	}
+	b.mu.RUnlock()
+	if !exists {
+		return errf(KindOffsetNotFound, "no offset stored for this consumer on partition %d", partition)
+	}
+	r.Op = opDeleteOffset
+	return b.appendRecord(ctx, r)
+}
+
+func (b *Broker) offsetRecord(s *Session, c Consumer, stream, topic Ident, partition uint32, hasPartition bool, a auth.Action) (*record, error) {
+	if !hasPartition {
+		return nil, errf(KindNotFound, "a partition id is required")
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	st, t, p, key, err := b.resolveOffsetTargetLocked(s, c, stream, topic, partition, a)
+	if err != nil {
+		if k := KindOf(err); k == KindUnauthorized || k == KindUnauthenticated {
+			return nil, err
+		}
+		return nil, errf(KindNotFound, "%v", err)
+	}
+	kind := ConsumerSingle
+	if c.Kind == ConsumerGroup {
+		kind = ConsumerGroup
+	}
+	return &record{Stream: st.ID, Topic: t.ID, Partition: partition, UID: p.UID, Kind: kind, Key: key}, nil
+}
