@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/shoalstream/shoal/internal/wire"
@@ -117,25 +118,9 @@ func (c *Client) syncGroupLocked(ctx context.Context, stream, topic, group Ident
 	if len(body) == 0 {
 		return 0, nil, ErrConsumerGroupMemberNotFound.With("%s: this client is not a member of group %s", cmdName(wire.CmdSyncConsumerGroup), group)
 	}
-	gen, parts, err := decodeAssignment(body)
-	if err != nil {
-		return 0, nil, err
+	var a wire.Assignment
+	if err := a.Decode(body); err != nil {
+		return 0, nil, fmt.Errorf("%s: decoding the reply: %w", cmdName(wire.CmdSyncConsumerGroup), err)
 	}
-	return gen, parts, nil
-}
-
-// decodeAssignment decodes a SyncConsumerGroup reply, which must be exactly
-// [generation u64][count u32][partition_id u32 × count].
-func decodeAssignment(b []byte) (uint64, []uint32, error) {
-	r := wire.NewReader(b)
-	gen := r.U64()
-	n := r.Count(4)
-	parts := make([]uint32, n)
-	for i := range parts {
-		parts[i] = r.U32()
-	}
-	if err := r.Complete(); err != nil {
-		return 0, nil, err
-	}
-	return gen, parts, nil
+	return a.Generation, a.Partitions, nil
 }

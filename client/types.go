@@ -66,4 +66,7 @@ type (
 	RawPersonalAccessToken = wire.RawPAT
 	Stream                 = wire.Stream
 	StreamDetails          = wire.StreamDetails
+	TopicHeader            = wire.TopicHeader
+	TopicDetails           = wire.TopicDetails
+	Partition              = wire.Partition
 )
