@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,11 +10,13 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shoalstream/shoal/internal/broker"
 	"github.com/shoalstream/shoal/internal/config"
-	"github.com/shoalstream/shoal/internal/logstore"
+	shoalserver "github.com/shoalstream/shoal/internal/server"
 	"github.com/shoalstream/shoal/internal/storage"
 )
 
@@ -77,7 +80,22 @@ func runServer(ctx context.Context, path string, env environment) error {
 		return fmt.Errorf("opening storage: %w", err)
 	}
 	log.Info("storage opened", "store", store.Name(), "kind", cfg.Storage.Kind)
-	l, err := logstore.Open(ctx, store, storage.LogOptions(cfg, log))
+	var tlsConf *tls.Config
+	if cfg.TCP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TCP.TLSCert, cfg.TCP.TLSKey)
+		if err != nil {
+			_ = store.Close()
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	b, err := broker.Open(ctx, store, broker.Options{
+		Log:          storage.LogOptions(cfg, log),
+		RootUsername: cfg.Users.RootUsername,
+		RootPassword: cfg.Users.RootPassword,
+		Storage:      cfg.Storage.Kind,
+		Logger:       log,
+	})
 	if err != nil {
 		_ = store.Close()
 		if ctx.Err() != nil {
@@ -85,17 +103,42 @@ func runServer(ctx context.Context, path string, env environment) error {
 			log.Info("stopped while opening the log", "cause", context.Cause(ctx))
 			return nil
 		}
-		return fmt.Errorf("opening the log: %w", err)
+		return fmt.Errorf("opening the broker: %w", err)
 	}
-	log.Info("log opened", "epoch", l.Epoch())
-	log.Info("protocol listener not implemented yet; not listening", "tcp.address", cfg.TCP.Address)
-	log.Info("running; stop with SIGINT or SIGTERM")
+	log.Info("log opened", "epoch", b.Log().Epoch())
+	dataDir := ""
+	if cfg.Storage.Kind == config.StorageFS {
+		dataDir = cfg.DataDir
+	}
+	srv := shoalserver.New(b, shoalserver.Options{
+		Address: cfg.TCP.Address, TLS: tlsConf, MaxConnections: cfg.TCP.MaxConnections,
+		MaxFrameSize: int(cfg.TCP.MaxFrameSize.Bytes()), IdleTimeout: cfg.TCP.IdleTimeout.Std(),
+		ReadTimeout: cfg.TCP.ReadTimeout.Std(), WriteTimeout: cfg.TCP.ReadTimeout.Std(),
+		Version: "shoal " + version(), DataDir: dataDir, Logger: log,
+	})
+	if err := srv.Listen(); err != nil {
+		_ = b.Close()
+		_ = store.Close()
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
+	log.Info("running; stop with SIGINT or SIGTERM", "tcp.address", srv.Addr().String())
 
-	<-ctx.Done()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+		log.Error("the listener failed", "err", runErr)
+	}
 	stop() // a second signal now kills the process
 	log.Info("stopping", "cause", context.Cause(ctx))
-
-	if err := l.Close(); err != nil {
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("connections did not finish in time; closed them", "err", err)
+	}
+	if err := b.Close(); err != nil {
 		log.Error("closing the log failed", "err", err)
 		_ = store.Close()
 		return fmt.Errorf("closing the log: %w", err)
@@ -103,6 +146,9 @@ func runServer(ctx context.Context, path string, env environment) error {
 	if err := store.Close(); err != nil {
 		log.Error("closing storage failed", "err", err)
 		return fmt.Errorf("closing storage: %w", err)
+	}
+	if runErr != nil {
+		return runErr
 	}
 	log.Info("stopped")
 	return nil

@@ -69,6 +69,7 @@ const EnvPrefix = "SHOAL_"
 type Config struct {
 	DataDir string        `toml:"data_dir" doc:"directory of the fs storage backend (created at start if missing); unused by s3 and memory"`
 	TCP     TCPConfig     `toml:"tcp"`
+	Users   UsersConfig   `toml:"users"`
 	Log     LogConfig     `toml:"log"`
 	Storage StorageConfig `toml:"storage"`
 	Journal JournalConfig `toml:"journal"`
@@ -95,7 +96,19 @@ type SegmentConfig struct {
 
 // TCPConfig configures the Iggy binary-protocol TCP listener.
 type TCPConfig struct {
-	Address string `toml:"address" doc:"host:port the TCP protocol listener binds to, port 1-65535 (an empty host means all interfaces)"`
+	Address        string   `toml:"address" doc:"host:port the TCP protocol listener binds to, port 1-65535 (an empty host means all interfaces)"`
+	TLSCert        string   `toml:"tls_cert" doc:"PEM certificate (chain) file: with tls_key, the listener serves TLS; empty means plain TCP"`
+	TLSKey         string   `toml:"tls_key" doc:"PEM private key file of tls_cert"`
+	MaxConnections int      `toml:"max_connections" min:"1" max:"1000000" doc:"most client connections open at once; more are closed as they arrive"`
+	MaxFrameSize   Size     `toml:"max_frame_size" min:"64KiB" max:"64MiB" doc:"largest request frame accepted (header included); a larger one gets an eviction and the connection is closed"`
+	IdleTimeout    Duration `toml:"idle_timeout" min:">0" doc:"a connection that sends no request for this long is closed"`
+	ReadTimeout    Duration `toml:"read_timeout" min:">0" doc:"time a client has to send the rest of a frame once it started one, and to read a reply; slower clients are dropped"`
+}
+
+// UsersConfig configures the root user.
+type UsersConfig struct {
+	RootUsername string `toml:"root_username" doc:"username of the root user (id 0, every permission), created on a fresh store"`
+	RootPassword string `toml:"root_password" secret:"true" doc:"password of the root user; when it differs from the stored one at start, the stored one is replaced"`
 }
 
 // LogConfig configures the server's log, written to standard error.
@@ -146,8 +159,10 @@ type S3Config struct {
 func Default() Config {
 	return Config{
 		DataDir: "./data",
-		TCP:     TCPConfig{Address: "127.0.0.1:8090"},
-		Log:     LogConfig{Level: "info", Format: "text"},
+		TCP: TCPConfig{Address: "127.0.0.1:8090", MaxConnections: 10000, MaxFrameSize: 64 << 20,
+			IdleTimeout: Duration(10 * time.Minute), ReadTimeout: Duration(time.Minute)},
+		Users: UsersConfig{RootUsername: "iggy", RootPassword: "iggy"},
+		Log:   LogConfig{Level: "info", Format: "text"},
 		Storage: StorageConfig{
 			Kind: StorageFS,
 			S3: S3Config{

@@ -117,7 +117,7 @@ func TestKeysTable(t *testing.T) {
 			secrets = append(secrets, k.Name)
 		}
 	}
-	if want := []string{"storage.s3.secret_access_key", "storage.s3.session_token"}; !reflect.DeepEqual(secrets, want) {
+	if want := []string{"users.root_password", "storage.s3.secret_access_key", "storage.s3.session_token"}; !reflect.DeepEqual(secrets, want) {
 		t.Errorf("secret keys %q, want %q", secrets, want)
 	}
 }
@@ -153,8 +153,13 @@ request_timeout = "500ms"
 	}
 	want := Config{
 		DataDir: "/var/lib/shoal",
-		TCP:     TCPConfig{Address: "0.0.0.0:9090"},
-		Log:     LogConfig{Level: "debug", Format: "json"},
+		TCP: func() TCPConfig {
+			c := Default().TCP
+			c.Address = "0.0.0.0:9090"
+			return c
+		}(),
+		Users: Default().Users,
+		Log:   LogConfig{Level: "debug", Format: "json"},
 		Storage: StorageConfig{Kind: "s3", S3: S3Config{
 			Endpoint: "http://127.0.0.1:9000", Bucket: "shoal-data", Prefix: "prod/",
 			Region: "eu-west-1", Addressing: "path",
@@ -190,6 +195,13 @@ func validEnvValue(t *testing.T, k Key) string {
 	special := map[string]string{
 		"data_dir":                     "/srv/shoal-data",
 		"tcp.address":                  "[::1]:9999",
+		"tcp.tls_cert":                 "/etc/shoal/cert.pem",
+		"tcp.tls_key":                  "/etc/shoal/key.pem",
+		"tcp.max_frame_size":           "1MiB",
+		"tcp.idle_timeout":             "30s",
+		"tcp.read_timeout":             "5s",
+		"users.root_username":          "admin",
+		"users.root_password":          "s3cret-root",
 		"storage.s3.endpoint":          "https://s3.example.com:8443",
 		"storage.s3.bucket":            "my.bucket-1",
 		"storage.s3.prefix":            "a/b/",

@@ -33,6 +33,15 @@ func (c Config) validate() []error {
 	if strings.ContainsRune(c.DataDir, 0) {
 		add(keyErr("data_dir", "%q contains a NUL byte", c.DataDir))
 	}
+	if (c.TCP.TLSCert == "") != (c.TCP.TLSKey == "") {
+		add(keyErr("tcp.tls_cert", "tls_cert and tls_key must be set together"))
+	}
+	if n := len(c.Users.RootUsername); n < 3 || n > 50 {
+		add(keyErr("users.root_username", "must be 3 to 50 bytes"))
+	}
+	if n := len(c.Users.RootPassword); n < 3 || n > 100 {
+		add(keyErr("users.root_password", "must be 3 to 100 bytes"))
+	}
 	if msg := checkHostPort(c.TCP.Address); msg != "" {
 		add(keyErr("tcp.address", "%q %s", c.TCP.Address, msg))
 	}

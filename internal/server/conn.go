@@ -1,0 +1,140 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoalstream/shoal/internal/broker"
+	"github.com/shoalstream/shoal/internal/wire"
+)
+
+// conn is one client connection, served by one goroutine.
+type conn struct {
+	s       *Server
+	nc      net.Conn
+	br      *bufio.Reader
+	sess    *broker.Session
+	log     *slog.Logger
+	fence   uint64 // bound session fence; 0 while not logged in
+	client  wire.Uint128
+	buf     []byte // frame read buffer
+	out     []byte // reply buffer
+	stopped atomic.Bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{s: s, nc: nc, br: bufio.NewReaderSize(nc, 64<<10), ctx: ctx, cancel: cancel}
+	c.sess = s.b.Connect(nc.RemoteAddr().String(), broker.TransportTCP)
+	c.log = s.log.With("client", c.sess.ID, "peer", nc.RemoteAddr().String())
+	return c
+}
+
+// stop asks the connection to end after the request it is serving.
+func (c *conn) stop() {
+	c.stopped.Store(true)
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+func (c *conn) serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("connection handler panicked; closing the connection", "panic", r, "stack", string(debug.Stack()))
+		}
+		c.cancel()
+		c.sess.Close()
+		_ = c.nc.Close()
+	}()
+	c.log.Debug("connected")
+	for !c.stopped.Load() {
+		frame, err := c.readFrame()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.sess.Touch()
+		c.out = c.out[:0]
+		keep := c.handle(frame)
+		if len(c.out) > 0 {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+			if _, err := c.nc.Write(c.out); err != nil {
+				c.log.Debug("writing a reply failed; closing", "err", err)
+				return
+			}
+		}
+		if cap(c.out) > 1<<20 {
+			c.out = nil // do not keep a large poll reply's buffer
+		}
+		if cap(c.buf) > 1<<20 {
+			c.buf = nil
+		}
+		if !keep {
+			return
+		}
+	}
+}
+
+// readFrame reads one frame: the wait for its header is bounded by the
+// idle timeout, the rest by the read timeout.
+func (c *conn) readFrame() ([]byte, error) {
+	if cap(c.buf) < wire.HeaderSize {
+		c.buf = make([]byte, wire.HeaderSize, 64<<10)
+	}
+	h := c.buf[:wire.HeaderSize]
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
+	if _, err := io.ReadFull(c.br, h[:1]); err != nil {
+		return nil, err
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
+	if _, err := io.ReadFull(c.br, h[1:]); err != nil {
+		return nil, err
+	}
+	n, err := wire.FrameSize(h, c.s.opts.MaxFrameSize)
+	if err != nil {
+		return nil, err
+	}
+	if cap(c.buf) < n {
+		nb := make([]byte, n)
+		copy(nb, h)
+		c.buf = nb
+	}
+	f := c.buf[:n]
+	if _, err := io.ReadFull(c.br, f[wire.HeaderSize:]); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func (c *conn) readFailed(err error) {
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we):
+		// A frame size outside the limits: the body cannot be skipped
+		// safely, so evict and close.
+		c.log.Warn("closing a connection that sent an invalid frame", "err", err)
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = c.nc.Write(wire.AppendEviction(nil, c.client, wire.EvictInvalidRequestBodySize, 0, 0))
+	case errors.Is(err, io.EOF), c.stopped.Load():
+		c.log.Debug("disconnected")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.log.Info("closing an idle or slow connection", "err", err)
+	default:
+		c.log.Debug("connection read failed", "err", err)
+	}
+}
