@@ -394,8 +394,9 @@ func walkRecord(rec []byte, yield func(batch.Message) bool) (uint64, error) {
 //   - none: nothing.
 //
 // It returns how many messages it appended. stored must be one whole
-// batch (as stored: batch_length = len(stored), frames tiling it, offset
-// deltas ascending); it is not checksum-verified. A malformed one is an
+// batch (as stored: batch_length = len(stored), frames tiling it with
+// zero reserved fields, offset deltas ascending); it is not
+// checksum-verified. A malformed one is an
 // error and nothing is appended.
 func SliceBatch(dst, stored []byte, first, last uint64) ([]byte, uint32, error) {
 	h, err := batch.ParseHeader(stored)
@@ -422,6 +423,9 @@ func SliceBatch(dst, stored []byte, first, last uint64) ([]byte, uint32, error) 
 		body := uint64(le.Uint32(fh[frOffPayloadLen:])) + uint64(le.Uint32(fh[frOffHeadersLen:]))
 		if body > uint64(left-batch.FrameHeaderSize) {
 			return dst, 0, Malformed("stored batch: message %d overruns the batch", i)
+		}
+		if le.Uint64(fh[frOffReserved:]) != 0 {
+			return dst, 0, Malformed("stored batch: message %d: reserved field is not zero", i)
 		}
 		delta := le.Uint32(fh[frOffOffsetDelta:])
 		if i > 0 && delta <= prev {

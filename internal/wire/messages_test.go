@@ -429,6 +429,7 @@ func TestSliceBatchMalformed(t *testing.T) {
 		{"count 2", mut(func(b []byte) { le.PutUint32(b[48:], 2) })},
 		{"count huge", mut(func(b []byte) { le.PutUint32(b[48:], 0xFFFFFFFF) })},
 		{"payload overruns", mut(func(b []byte) { le.PutUint32(b[256+36:], 1<<30) })},
+		{"frame reserved", mut(func(b []byte) { b[256+49+40] = 1 })},
 		{"deltas not ascending", mut(func(b []byte) { le.PutUint32(b[256+24:], 1) })},
 		{"offset overflows", mut(func(b []byte) { le.PutUint64(b[8:], ^uint64(0)) })},
 	} {
