@@ -568,9 +568,9 @@ func TestControlReplyVectors(t *testing.T) {
 // payload types accepts it.
 func TestControlEmptyReplyVectors(t *testing.T) {
 	for file, got := range map[string]ctlCodec{
-		"get_stream__not_found.json":            new(wire.StreamDetails),
-		"get_topic__not_found.json":             new(wire.TopicDetails),
-		"get_consumer_group__not_found.json":    new(wire.GroupDetails),
+		"get_stream__not_found.json":             new(wire.StreamDetails),
+		"get_topic__not_found.json":              new(wire.TopicDetails),
+		"get_consumer_group__not_found.json":     new(wire.GroupDetails),
 		"sync_consumer_group__not_a_member.json": new(wire.Assignment),
 	} {
 		v := ctlLoad(t, "replies/"+file)
