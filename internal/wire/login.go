@@ -104,10 +104,10 @@ func (l *LoginRequest) Code() uint32 {
 func (l *LoginRequest) AppendTo(dst []byte) []byte {
 	dst = l.Version.AppendTo(dst)
 	if l.WithToken {
-		dst = appendStr8(dst, l.Token)
+		dst = appendCutStr8(dst, l.Token)
 	} else {
 		dst = AppendName8(dst, l.Username)
-		dst = appendStr8(dst, l.Password)
+		dst = appendCutStr8(dst, l.Password)
 	}
 	dst = AppendU32(dst, uint32(len(l.Context)))
 	return append(dst, l.Context...)
@@ -213,9 +213,9 @@ func readContext(r *Reader) []byte {
 	return append([]byte(nil), b...)
 }
 
-// appendStr8 appends [len u8][bytes], 0..255 bytes (longer strings are
+// appendCutStr8 appends [len u8][bytes], 0..255 bytes (longer strings are
 // cut).
-func appendStr8(dst []byte, s string) []byte {
+func appendCutStr8(dst []byte, s string) []byte {
 	if len(s) > 255 {
 		s = s[:255]
 	}
@@ -239,7 +239,7 @@ func (p *RegisterReply) AppendTo(dst []byte) []byte {
 	dst = AppendU32(dst, p.UserID)
 	dst = AppendU64(dst, p.Session)
 	dst = AppendU32(dst, p.ServerProtocol)
-	return appendStr8(dst, p.ServerVersion)
+	return appendCutStr8(dst, p.ServerVersion)
 }
 
 // Decode decodes the payload after the result section (see StripResult).

@@ -519,3 +519,40 @@ func TestKeyPartitionXXH32(t *testing.T) {
 		t.Errorf("KeyPartition with no partitions = %d", got)
 	}
 }
+
+// The Rust encoder's stamped batch is a valid stored batch by package
+// batch's checksums, and slicing it gives what a client reads as those
+// messages.
+func TestSliceBatchRustGolden(t *testing.T) {
+	v := loadMsgVector(t, "replies/poll_messages__golden_rust.json")
+	var p wire.PollReply
+	if err := p.Decode(jHex(t, v, "reply_body_hex")); err != nil {
+		t.Fatal(err)
+	}
+	stored := p.Batches[0]
+	if _, err := batch.Validate(stored); err != nil {
+		t.Fatalf("the Rust batch does not validate: %v", err)
+	}
+	whole, n, err := wire.SliceBatch(nil, stored, 100, 101)
+	if err != nil || n != 2 || !bytes.Equal(whole, stored) {
+		t.Fatalf("whole batch: %d messages, %v", n, err)
+	}
+	rec, n, err := wire.SliceBatch(nil, stored, 101, 101)
+	if err != nil || n != 1 {
+		t.Fatalf("slice: %d messages, %v", n, err)
+	}
+	var got wire.PollReply
+	if err := got.Decode(append(wire.AppendPollPrefix(nil, 3, 101, 1), rec...)); err != nil {
+		t.Fatal(err)
+	}
+	want := v["decoded"].(jsonObj)["messages"].([]any)[1].(jsonObj)
+	for m := range got.Messages() {
+		if m.Offset != 101 || m.OriginTimestamp != jU64(t, want, "origin_timestamp") || m.Timestamp != 5000 ||
+			!bytes.Equal(m.Payload, jHex(t, want, "payload_hex")) || !bytes.Equal(m.UserHeaders, jHex(t, want, "user_headers_hex")) {
+			t.Fatalf("sliced message %+v", m)
+		}
+	}
+	if binary.LittleEndian.Uint64(rec[40:]) != batch.Checksum(rec) || len(rec) != batch.HeaderSize+len(stored)-batch.HeaderSize-(48+13) {
+		t.Fatal("slice header")
+	}
+}
