@@ -285,10 +285,15 @@ func (c *Client) dialLocked(ctx context.Context) error {
 }
 
 // resetLocked starts a new client identity: a new client id, no session,
-// the request watermark back at 1. Group memberships belong to the old
-// identity, so their cached assignments go too.
+// the request watermark back at 1.
 func (c *Client) resetLocked() {
 	c.clientID = c.opts.newClientID()
+	c.endSessionLocked()
+}
+
+// endSessionLocked forgets the session. Group memberships belong to the
+// session's identity, so their cached assignments go too.
+func (c *Client) endSessionLocked() {
 	c.session = 0
 	c.next = 1
 	c.userID = 0
@@ -304,7 +309,7 @@ func (c *Client) dropLocked(why error) {
 		c.conn = nil
 	}
 	c.connMu.Unlock()
-	c.resetLocked()
+	c.endSessionLocked() // the next dial draws a new client id
 	c.topics.clearCounts()
 	c.log.Debug("connection dropped", "reason", why)
 }

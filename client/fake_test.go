@@ -121,6 +121,10 @@ type step struct {
 
 	// arrived, if set, is closed when the request has been read.
 	arrived chan struct{}
+	// repeat keeps the step in place for every later request; notify, if
+	// set, gets a value (if it has room) for each.
+	repeat bool
+	notify chan struct{}
 }
 
 // fakeServer is a server on loopback that plays a script of steps, one
@@ -144,6 +148,12 @@ func newFakeServer(t *testing.T, steps ...step) *fakeServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startFakeServer(t, ln, steps)
+}
+
+// startFakeServer serves steps on ln.
+func startFakeServer(t *testing.T, ln net.Listener, steps []step) *fakeServer {
+	t.Helper()
 	s := &fakeServer{t: t, ln: ln, done: make(chan struct{}), steps: steps}
 	go s.run()
 	t.Cleanup(s.stop)
@@ -170,7 +180,7 @@ func (s *fakeServer) stop() {
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.next < len(s.steps) {
+	if s.next < len(s.steps) && !s.steps[s.next].repeat {
 		s.t.Errorf("fake server: %d of %d steps never happened", len(s.steps)-s.next, len(s.steps))
 	}
 }
@@ -223,7 +233,9 @@ func (s *fakeServer) serve(conn net.Conn, idx int) {
 		}
 		st := s.steps[s.next]
 		n := s.next
-		s.next++
+		if !st.repeat {
+			s.next++
+		}
 		s.mu.Unlock()
 
 		h, body, err := wire.ParseRequest(frame)
@@ -243,6 +255,12 @@ func (s *fakeServer) serve(conn net.Conn, idx int) {
 		}
 		if st.arrived != nil {
 			close(st.arrived)
+		}
+		if st.notify != nil {
+			select {
+			case st.notify <- struct{}{}:
+			default:
+			}
 		}
 		if st.stall {
 			_, _ = io.Copy(io.Discard, conn) // until the client hangs up
