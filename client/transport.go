@@ -37,6 +37,10 @@ var errRequestTimeout = errors.New("request timed out")
 // for result-framed operations what follows the result section). The
 // payload is the caller's: it is not reused.
 func (c *Client) callLocked(ctx context.Context, code uint32, body []byte) ([]byte, error) {
+	if ctx.Err() != nil {
+		// Nothing is sent: the connection stays in step.
+		return nil, fmt.Errorf("%s: %w", cmdName(code), ctxErr(ctx))
+	}
 	h, err := c.stampLocked(code)
 	if err != nil {
 		return nil, err
@@ -169,6 +173,13 @@ func (c *Client) ioFailedLocked(ctx context.Context, err error) error {
 		// A frame size outside the bounds (ReadFrame): InvalidCommand.
 		return err
 	case errors.Is(err, os.ErrDeadlineExceeded):
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			// The connection's deadline is the context's: the context
+			// ends now too, and says why (the call's own deadline or
+			// RequestTimeout).
+			<-ctx.Done()
+			return ctxErr(ctx)
+		}
 		return fmt.Errorf("%w: %w", err, context.DeadlineExceeded)
 	default:
 		return fmt.Errorf("%w: %w", wire.ErrorForCode(wire.CodeDisconnected), err)
