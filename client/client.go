@@ -92,7 +92,6 @@ type Client struct {
 	clientID wire.Uint128
 	session  uint64
 	next     uint64 // request watermark
-	userID   uint32
 	// creds are what the last successful login sent; the client logs in
 	// with them again after reconnecting, unless loggedOut.
 	creds     *credentials
@@ -236,6 +235,9 @@ func (c *Client) ensureConnLocked(ctx context.Context) error {
 	}
 	if c.creds != nil && !c.loggedOut {
 		if _, err := c.loginLocked(ctx, *c.creds); err != nil {
+			// Without its session the connection is of no use: the next
+			// call dials and tries again.
+			c.dropLocked(err)
 			return fmt.Errorf("client: logging in again after reconnecting: %w", err)
 		}
 	}
@@ -296,7 +298,6 @@ func (c *Client) resetLocked() {
 func (c *Client) endSessionLocked() {
 	c.session = 0
 	c.next = 1
-	c.userID = 0
 	c.groups.clear()
 }
 

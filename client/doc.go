@@ -24,8 +24,10 @@
 //
 // # Logging in and reconnecting
 //
-// If Options carries credentials (a username and password, or a personal
-// access token), Dial logs in. The client remembers the credentials of the
+// A login runs as the official SDK's does: Logout first if the connection
+// is logged in, Register (request 0, session 0), then GetClusterMetadata,
+// whose failure is only logged. If Options carries credentials (a username
+// and password, or a personal access token), Dial logs in. The client remembers the credentials of the
 // last successful login and, after the connection was lost (an eviction, a
 // network error, a timeout), logs in again on the next call over a fresh
 // connection, unless Logout was called since. The call that failed is not

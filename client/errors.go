@@ -56,11 +56,11 @@ var (
 	ErrInvalidPartitionsCount         = wire.ErrorForCode(wire.CodeInvalidPartitionsCount)
 	ErrTooManyTopics                  = wire.ErrorForCode(wire.CodeTooManyTopics)
 	ErrInvalidMessagesCount           = wire.ErrorForCode(wire.CodeInvalidMessagesCount)
-	ErrTooBigUserHeaders              = wire.ErrorForCode(codeTooBigUserHeaders)
-	ErrInvalidHeaderKey               = wire.ErrorForCode(codeInvalidHeaderKey)
-	ErrInvalidHeaderValue             = wire.ErrorForCode(codeInvalidHeaderValue)
-	ErrTooBigMessagePayload           = wire.ErrorForCode(codeTooBigMessagePayload)
-	ErrInvalidMessagePayloadLength    = wire.ErrorForCode(codeInvalidMessagePayloadLength)
+	ErrTooBigUserHeaders              = codeError(codeTooBigUserHeaders)
+	ErrInvalidHeaderKey               = codeError(codeInvalidHeaderKey)
+	ErrInvalidHeaderValue             = codeError(codeInvalidHeaderValue)
+	ErrTooBigMessagePayload           = codeError(codeTooBigMessagePayload)
+	ErrInvalidMessagePayloadLength    = codeError(codeInvalidMessagePayloadLength)
 	ErrInvalidKeyValueLength          = wire.ErrorForCode(wire.CodeInvalidKeyValueLength)
 	ErrUnsupportedOptionKey           = wire.ErrorForCode(wire.CodeUnsupportedOptionKey)
 	ErrInvalidOptionValue             = wire.ErrorForCode(wire.CodeInvalidOptionValue)
@@ -81,8 +81,25 @@ const (
 	codeInvalidMessagePayloadLength uint32 = 4025
 )
 
+// localCodeNames names the codes above.
+var localCodeNames = map[uint32]string{
+	codeTooBigUserHeaders:           "too_big_headers_payload",
+	codeInvalidHeaderKey:            "invalid_header_key",
+	codeInvalidHeaderValue:          "invalid_header_value",
+	codeTooBigMessagePayload:        "too_big_message_payload",
+	codeInvalidMessagePayloadLength: "invalid_message_payload_length",
+}
+
+// codeError is wire.ErrorForCode that also names the codes above.
+func codeError(code uint32) *Error {
+	if n, ok := localCodeNames[code]; ok {
+		return &Error{Code: code, Name: n}
+	}
+	return wire.ErrorForCode(code)
+}
+
 func errClosed() error { return ErrClosed.With("the client is closed") }
 
 func errorf(code uint32, format string, args ...any) *Error {
-	return wire.ErrorForCode(code).With(format, args...)
+	return codeError(code).With(format, args...)
 }

@@ -74,7 +74,6 @@ func (c *Client) loginLocked(ctx context.Context, cr credentials) (*LoginInfo, e
 		return nil, err
 	}
 	c.session = info.Session
-	c.userID = info.UserID
 	c.next = 1
 	c.creds = &cr
 	c.loggedOut = false

@@ -25,14 +25,20 @@ type KV = wire.KV
 // entries in wire order, with string keys.
 type OptionsBlock = wire.Options
 
-// Option entry constructors.
-var (
-	StringKV = wire.StringKV
-	BoolKV   = wire.BoolKV
-	Uint8KV  = wire.Uint8KV
-	Uint32KV = wire.Uint32KV
-	Uint64KV = wire.Uint64KV
-)
+// StringKV returns an option entry key = String value.
+func StringKV(key, value string) KV { return wire.StringKV(key, value) }
+
+// BoolKV returns an option entry key = Bool value.
+func BoolKV(key string, value bool) KV { return wire.BoolKV(key, value) }
+
+// Uint8KV returns an option entry key = Uint8 value.
+func Uint8KV(key string, value uint8) KV { return wire.Uint8KV(key, value) }
+
+// Uint32KV returns an option entry key = Uint32 value.
+func Uint32KV(key string, value uint32) KV { return wire.Uint32KV(key, value) }
+
+// Uint64KV returns an option entry key = Uint64 value.
+func Uint64KV(key string, value uint64) KV { return wire.Uint64KV(key, value) }
 
 // Sentinels of u64 settings.
 const (
