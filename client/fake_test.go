@@ -116,8 +116,9 @@ type step struct {
 	op     uint8
 	body   []byte
 	// stall sends nothing and waits for the client to close the
-	// connection.
-	stall bool
+	// connection; hangUp closes it at once.
+	stall  bool
+	hangUp bool
 
 	// arrived, if set, is closed when the request has been read.
 	arrived chan struct{}
@@ -261,6 +262,9 @@ func (s *fakeServer) serve(conn net.Conn, idx int) {
 			case st.notify <- struct{}{}:
 			default:
 			}
+		}
+		if st.hangUp {
+			return
 		}
 		if st.stall {
 			_, _ = io.Copy(io.Discard, conn) // until the client hangs up

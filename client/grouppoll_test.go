@@ -203,18 +203,29 @@ func TestNotFoundReplies(t *testing.T) {
 	bindVectorSession(c)
 	ctx := testContext(t)
 	for _, tc := range []struct {
-		name string
-		call func() error
-		want error
+		name  string
+		reply string // the SDK's reply vector, if there is one
+		call  func() error
+		want  error
 	}{
-		{"get stream", func() error { _, err := c.GetStream(ctx, stream1); return err }, ErrStreamNotFound},
-		{"get topic", func() error { _, err := c.GetTopic(ctx, stream1, topic2); return err }, ErrTopicNotFound},
-		{"get user", func() error { _, err := c.GetUser(ctx, user5); return err }, ErrResourceNotFound},
-		{"get group", func() error { _, err := c.GetConsumerGroup(ctx, stream1, topic2, group3); return err }, ErrConsumerGroupNotFound},
-		{"sync group", func() error { _, err := c.SyncConsumerGroup(ctx, stream1, topic2, group3); return err }, ErrConsumerGroupMemberNotFound},
-		{"get client", func() error { _, err := c.GetClient(ctx, 9); return err }, ErrClientNotFound},
+		{"get stream", "get_stream__not_found", func() error { _, err := c.GetStream(ctx, stream1); return err }, ErrStreamNotFound},
+		{"get topic", "get_topic__not_found", func() error { _, err := c.GetTopic(ctx, stream1, topic2); return err }, ErrTopicNotFound},
+		{"get user", "", func() error { _, err := c.GetUser(ctx, user5); return err }, ErrResourceNotFound},
+		{"get group", "get_consumer_group__not_found", func() error { _, err := c.GetConsumerGroup(ctx, stream1, topic2, group3); return err }, ErrConsumerGroupNotFound},
+		{"sync group", "sync_consumer_group__not_a_member", func() error { _, err := c.SyncConsumerGroup(ctx, stream1, topic2, group3); return err }, ErrConsumerGroupMemberNotFound},
+		{"get client", "", func() error { _, err := c.GetClient(ctx, 9); return err }, ErrClientNotFound},
 	} {
-		s.add(step{}) // status 0, empty body
+		st := step{} // status 0, empty body
+		if tc.reply != "" {
+			r := loadReply(t, tc.reply)
+			if r.ReplyBodyHex != "" {
+				t.Fatalf("%s: reply body %s, want none", tc.reply, r.ReplyBodyHex)
+			}
+			if r.ReplyFrameHex != "" {
+				st.reply = unhex(t, r.ReplyFrameHex)
+			}
+		}
+		s.add(st)
 		if err := tc.call(); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}

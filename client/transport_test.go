@@ -270,3 +270,18 @@ func TestFrameSizeLimit(t *testing.T) {
 		t.Fatalf("oversized reply: %v, want invalid command", err)
 	}
 }
+
+func TestServerHangsUp(t *testing.T) {
+	s := newFakeServer(t, step{hangUp: true}, step{conn: 1})
+	c := dialTest(t, testOptions(s.addr()))
+	bindVectorSession(c)
+	if err := c.Ping(testContext(t)); !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("ping: %v, want disconnected", err)
+	}
+	if _, session, _ := c.state(); session != 0 {
+		t.Errorf("session %#x kept after the connection was lost", session)
+	}
+	if err := c.Ping(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+}
