@@ -81,8 +81,17 @@ func TestOutageRealS3(t *testing.T) {
 		Credentials: s3.Credentials{AccessKeyID: "outagetest", SecretAccessKey: "outagetest-secret"},
 		MaxAttempts: 2, MaxBackoff: 50 * time.Millisecond, RequestTimeout: time.Second, Logger: discardLogger(),
 	}
-	if _, err := s3test.Client(o).CreateBucket(t.Context(), &s3sdk.CreateBucketInput{Bucket: aws.String(o.Bucket)}); err != nil {
-		t.Fatal(err)
+	// MinIO answers 503 (server not initialized) for a moment after it
+	// starts listening.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		_, err := s3test.Client(o).CreateBucket(t.Context(), &s3sdk.CreateBucketInput{Bucket: aws.String(o.Bucket)})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	open := func() *objstore.Store {
 		s, err := s3.Open(context.Background(), o)
