@@ -18,9 +18,9 @@ import (
 	"github.com/shoalstream/shoal/internal/wire"
 )
 
-// The fixed values of the official SDK's vectors (testdata/README of the
-// protocol vectors): the client id, the session, and the request
-// watermark of a session that has taken ids 1..4.
+// The fixed values of the official SDK's vectors (testdata/README.md):
+// the client id, the session, and the request watermark of a session that
+// has taken ids 1..4.
 var (
 	vecClientID = wire.Uint128{Lo: 0x0102030405060708, Hi: 0x1112131415161718}
 	vecSession  = uint64(0x2122232425262728)
