@@ -457,3 +457,63 @@ func TestHeaderValues(t *testing.T) {
 		t.Errorf("oversized headers: %v", err)
 	}
 }
+
+// TestLargeSend sends a batch bigger than the inline threshold, which is
+// written after its header without a copy.
+func TestLargeSend(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789"), 10_000)
+	s := newFakeServer(t, step{check: func(t *testing.T, h wire.Request, body []byte) {
+		sendTo(3)(t, h, body)
+		var req wire.SendMessagesRequest
+		if err := req.Decode(body); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		for m := range batch.Messages(req.Batch) {
+			if !bytes.Equal(m.Payload, payload) {
+				t.Errorf("message %d: payload of %d bytes differs", n, len(m.Payload))
+			}
+			n++
+		}
+		if n != 3 {
+			t.Errorf("%d messages, want 3", n)
+		}
+	}, body: confirmation(1, 2, 3, 0)})
+	c := dialTest(t, testOptions(s.addr()))
+	bindVectorSession(c)
+	msgs := []Message{NewMessage(payload), NewMessage(payload), NewMessage(payload, NewHeader("k", StringValue("v")))}
+	for i := 0; i < 2; i++ { // the second send reuses the pooled buffer
+		if i == 1 {
+			s.add(step{check: sendTo(3), body: confirmation(1, 2, 3, 3)})
+		}
+		if _, err := c.SendMessages(testContext(t), stream1, topic2, PartitionID(3), msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestFlushUnsavedBuffer(t *testing.T) {
+	req := wire.FlushUnsavedBufferRequest{Stream: stream1, Topic: topic2, Partition: 4, Fsync: true}
+	want := wire.AppendRequest(nil, wire.Request{
+		Client: vecClientID, Request: vecWatermark, Operation: wire.OpNonReplicated,
+		Session: vecSession, Code: wire.CmdFlushUnsavedBuffer,
+	}, req.AppendTo(nil))
+	s := newFakeServer(t, step{want: want}, step{status: wire.CodeFeatureUnavailable})
+	c := dialTest(t, testOptions(s.addr()))
+	bindVectorSession(c)
+	if err := c.FlushUnsavedBuffer(testContext(t), req); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FlushUnsavedBuffer(testContext(t), req); !errors.Is(err, ErrFeatureUnavailable) {
+		t.Errorf("flush: %v, want feature unavailable", err)
+	}
+}
+
+func TestKeyHelpers(t *testing.T) {
+	if p := MessagesKeyUint32(7); !bytes.Equal(p.Value, []byte{7, 0, 0, 0}) || p.Kind != wire.PartitionByMessageKey {
+		t.Errorf("u32 key %+v", p)
+	}
+	if p := MessagesKeyUint64(7); len(p.Value) != 8 {
+		t.Errorf("u64 key %+v", p)
+	}
+}

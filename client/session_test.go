@@ -227,3 +227,27 @@ func TestCommandsNeedingASessionSendNothingWithoutOne(t *testing.T) {
 		t.Errorf("watermark %d after refused calls, want 1", next)
 	}
 }
+
+func TestLoginWithTokenMethod(t *testing.T) {
+	v := loadVector(t, "login_with_personal_access_token")
+	s := newFakeServer(t, transcriptSteps(t, v)...)
+	c := dialTest(t, testOptions(s.addr()))
+	info, err := c.LoginWithToken(testContext(t), "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Session != vecSession {
+		t.Errorf("session %#x", info.Session)
+	}
+}
+
+func TestRandomClientIDs(t *testing.T) {
+	seen := map[wire.Uint128]bool{}
+	for range 100 {
+		id := randomClientID()
+		if id.IsZero() || seen[id] {
+			t.Fatalf("client id %v is zero or repeated", id)
+		}
+		seen[id] = true
+	}
+}
