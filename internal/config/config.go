@@ -96,7 +96,7 @@ type SegmentConfig struct {
 
 // TCPConfig configures the Iggy binary-protocol TCP listener.
 type TCPConfig struct {
-	Address        string   `toml:"address" doc:"host:port the TCP protocol listener binds to, port 1-65535 (an empty host means all interfaces)"`
+	Address        string   `toml:"address" doc:"host:port the TCP protocol listener binds to, port 1-65535, or 0 for any free port (logged at start); an empty host means all interfaces"`
 	TLSCert        string   `toml:"tls_cert" doc:"PEM certificate (chain) file: with tls_key, the listener serves TLS; empty means plain TCP"`
 	TLSKey         string   `toml:"tls_key" doc:"PEM private key file of tls_cert"`
 	MaxConnections int      `toml:"max_connections" min:"1" max:"1000000" doc:"most client connections open at once; more are closed as they arrive"`

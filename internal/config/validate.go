@@ -42,8 +42,8 @@ func (c Config) validate() []error {
 	if n := len(c.Users.RootPassword); n < 3 || n > 100 {
 		add(keyErr("users.root_password", "must be 3 to 100 bytes"))
 	}
-	if msg := checkHostPort(c.TCP.Address); msg != "" {
-		add(keyErr("tcp.address", "%q %s", c.TCP.Address, msg))
+	if msg := checkHostPort(c.TCP.Address); msg != "" && !strings.HasSuffix(c.TCP.Address, ":0") {
+		add(keyErr("tcp.address", "%q %s (or port 0: any free port)", c.TCP.Address, msg))
 	}
 
 	s3 := c.Storage.S3

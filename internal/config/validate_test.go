@@ -22,7 +22,7 @@ func TestInvalidValues(t *testing.T) {
 		{env{"SHOAL_DATA_DIR": "a\x00b"}, "data_dir", "NUL"},
 		{env{"SHOAL_TCP_ADDRESS": "127.0.0.1"}, "tcp.address", "is not host:port"},
 		{env{"SHOAL_TCP_ADDRESS": ""}, "tcp.address", "is not host:port"},
-		{env{"SHOAL_TCP_ADDRESS": "127.0.0.1:0"}, "tcp.address", "allowed: a number 1-65535"},
+		{env{"SHOAL_TCP_ADDRESS": "127.0.0.1:00x"}, "tcp.address", "allowed: a number 1-65535"},
 		{env{"SHOAL_TCP_ADDRESS": "127.0.0.1:65536"}, "tcp.address", "allowed: a number 1-65535"},
 		{env{"SHOAL_TCP_ADDRESS": "127.0.0.1:http"}, "tcp.address", "allowed: a number 1-65535"},
 		{env{"SHOAL_TCP_ADDRESS": "localhost:-1"}, "tcp.address", "allowed: a number 1-65535"},
