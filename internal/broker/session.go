@@ -17,8 +17,8 @@ type Ident struct {
 }
 
 // ByID and ByName build identifiers.
-func ByID(id uint32) Ident       { return Ident{ID: id} }
-func ByName(name string) Ident   { return Ident{Name: name, Named: true} }
+func ByID(id uint32) Ident     { return Ident{ID: id} }
+func ByName(name string) Ident { return Ident{Name: name, Named: true} }
 func (i Ident) String() string {
 	if i.Named {
 		return "'" + i.Name + "'"

@@ -95,28 +95,28 @@ const (
 // Every field a change needs is in the record, ids and times included, so
 // applying it is deterministic.
 type record struct {
-	Op        string            `json:"op"`
-	Stream    uint32            `json:"s,omitempty"`
-	Topic     uint32            `json:"t,omitempty"`
-	Partition uint32            `json:"p,omitempty"`
-	ID        uint32            `json:"id,omitempty"`
-	Name      string            `json:"n,omitempty"`
-	Time      uint64            `json:"ts,omitempty"`
-	Count     uint32            `json:"c,omitempty"`
-	UIDs      []uint32          `json:"uids,omitempty"`
+	Op        string   `json:"op"`
+	Stream    uint32   `json:"s,omitempty"`
+	Topic     uint32   `json:"t,omitempty"`
+	Partition uint32   `json:"p,omitempty"`
+	ID        uint32   `json:"id,omitempty"`
+	Name      string   `json:"n,omitempty"`
+	Time      uint64   `json:"ts,omitempty"`
+	Count     uint32   `json:"c,omitempty"`
+	UIDs      []uint32 `json:"uids,omitempty"`
 	// UID is the partition an offset record was written for, so an offset
 	// for a purged or re-created partition never lands on its successor.
-	UID uint32 `json:"uid,omitempty"`
-	Config    *TopicConfig      `json:"cfg,omitempty"`
-	User      *User             `json:"user,omitempty"`
-	PAT       *PAT              `json:"pat,omitempty"`
-	Perms     *auth.Permissions `json:"perms,omitempty"`
-	Status    uint8             `json:"st,omitempty"`
-	Hash      string            `json:"h,omitempty"`
-	Kind      uint8             `json:"k,omitempty"`
-	Key       uint32            `json:"key,omitempty"`
-	Offset    uint64            `json:"o,omitempty"`
-	Max       bool              `json:"max,omitempty"` // offset: only move forward
+	UID    uint32            `json:"uid,omitempty"`
+	Config *TopicConfig      `json:"cfg,omitempty"`
+	User   *User             `json:"user,omitempty"`
+	PAT    *PAT              `json:"pat,omitempty"`
+	Perms  *auth.Permissions `json:"perms,omitempty"`
+	Status uint8             `json:"st,omitempty"`
+	Hash   string            `json:"h,omitempty"`
+	Kind   uint8             `json:"k,omitempty"`
+	Key    uint32            `json:"key,omitempty"`
+	Offset uint64            `json:"o,omitempty"`
+	Max    bool              `json:"max,omitempty"` // offset: only move forward
 }
 
 // Record operations. Part of the storage format: never rename one.
