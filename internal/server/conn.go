@@ -56,6 +56,7 @@ func (c *conn) serve() {
 		}
 		c.cancel()
 		c.sess.Close()
+		c.s.forget(c) // before the close: a client that sees EOF may connect again at once
 		_ = c.nc.Close()
 	}()
 	c.log.Debug("connected")

@@ -151,11 +151,15 @@ func (s *Server) Serve() error {
 		go func() {
 			defer s.wg.Done()
 			c.serve()
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
 		}()
 	}
+}
+
+// forget removes a closing connection from the count.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 }
 
 // Shutdown stops accepting, lets every connection finish the request it

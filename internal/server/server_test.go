@@ -421,3 +421,25 @@ func TestMalformedFrames(t *testing.T) {
 	c.login("iggy", "iggy")
 	c.ok(wire.CmdCreateStream, enc(&wire.CreateStreamRequest{Name: "still-here"}))
 }
+
+func TestLimits(t *testing.T) {
+	ts := startServer(t, mem.New(), Options{MaxConnections: 2, IdleTimeout: 300 * time.Millisecond})
+	a, b := dial(t, ts), dial(t, ts)
+	a.login("iggy", "iggy")
+	b.login("iggy", "iggy")
+	// A third connection is closed at once.
+	c := dial(t, ts)
+	_ = c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.nc.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a connection past max_connections was served")
+	}
+	// An idle connection is closed; a busy one is not.
+	_ = a.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := a.nc.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("an idle connection was not closed: %v", err)
+	}
+	// Once the idle ones are gone, new connections are served.
+	d := dial(t, ts)
+	d.login("iggy", "iggy")
+	d.ok(wire.CmdPing, nil)
+}
