@@ -95,21 +95,27 @@ func TestPermissions(t *testing.T) {
 				return err
 			},
 			// A balanced send reads the topic first, which the sender may not.
-			"balanced send":   func() error { _, err := sender.SendMessages(ctx, name("orders"), name("t"), client.Balanced(), one); return err },
-			"poll":            func() error { _, err := sender.PollMessages(ctx, pollReq("orders")); return err },
-			"streams":         func() error { _, err := sender.GetStreams(ctx); return err },
-			"stream":          func() error { _, err := sender.GetStream(ctx, name("orders")); return err },
-			"topics":          func() error { _, err := sender.GetTopics(ctx, name("orders")); return err },
-			"topic":           func() error { _, err := sender.GetTopic(ctx, name("orders"), name("t")); return err },
-			"groups":          func() error { _, err := sender.GetConsumerGroups(ctx, name("orders"), name("t")); return err },
-			"group":           func() error { _, err := sender.GetConsumerGroup(ctx, name("orders"), name("t"), name("g")); return err },
-			"join":            func() error { return sender.JoinConsumerGroup(ctx, name("orders"), name("t"), name("g")) },
-			"create group":    func() error { _, err := sender.CreateConsumerGroup(ctx, name("orders"), name("t"), "x"); return err },
-			"get offset":      func() error { return getOffsetErr(ctx, sender, "orders") },
-			"store offset":    func() error { return storeOffset(ctx, sender, "orders", 0) },
-			"delete offset":   func() error { return deleteOffset(ctx, sender, "orders") },
-			"group poll":      func() error { _, err := sender.PollMessages(ctx, groupPoll("orders")); return err },
-			"send to missing": func() error { _, err := sender.SendMessages(ctx, name("nope"), name("t"), client.PartitionID(0), one); return err },
+			"balanced send": func() error {
+				_, err := sender.SendMessages(ctx, name("orders"), name("t"), client.Balanced(), one)
+				return err
+			},
+			"poll":          func() error { _, err := sender.PollMessages(ctx, pollReq("orders")); return err },
+			"streams":       func() error { _, err := sender.GetStreams(ctx); return err },
+			"stream":        func() error { _, err := sender.GetStream(ctx, name("orders")); return err },
+			"topics":        func() error { _, err := sender.GetTopics(ctx, name("orders")); return err },
+			"topic":         func() error { _, err := sender.GetTopic(ctx, name("orders"), name("t")); return err },
+			"groups":        func() error { _, err := sender.GetConsumerGroups(ctx, name("orders"), name("t")); return err },
+			"group":         func() error { _, err := sender.GetConsumerGroup(ctx, name("orders"), name("t"), name("g")); return err },
+			"join":          func() error { return sender.JoinConsumerGroup(ctx, name("orders"), name("t"), name("g")) },
+			"create group":  func() error { _, err := sender.CreateConsumerGroup(ctx, name("orders"), name("t"), "x"); return err },
+			"get offset":    func() error { return getOffsetErr(ctx, sender, "orders") },
+			"store offset":  func() error { return storeOffset(ctx, sender, "orders", 0) },
+			"delete offset": func() error { return deleteOffset(ctx, sender, "orders") },
+			"group poll":    func() error { _, err := sender.PollMessages(ctx, groupPoll("orders")); return err },
+			"send to missing": func() error {
+				_, err := sender.SendMessages(ctx, name("nope"), name("t"), client.PartitionID(0), one)
+				return err
+			},
 		})
 
 		// The reader reads everything and writes nothing.
@@ -140,7 +146,10 @@ func TestPermissions(t *testing.T) {
 				_, err := reader.SendMessages(ctx, name("orders"), name("t"), client.PartitionID(0), one)
 				return err
 			},
-			"balanced send": func() error { _, err := reader.SendMessages(ctx, name("audit"), name("t"), client.Balanced(), one); return err },
+			"balanced send": func() error {
+				_, err := reader.SendMessages(ctx, name("audit"), name("t"), client.Balanced(), one)
+				return err
+			},
 		})
 
 		// The poller polls one topic of one stream.
@@ -152,17 +161,23 @@ func TestPermissions(t *testing.T) {
 			"poll another stream": func() error { _, err := poller.PollMessages(ctx, pollReq("orders")); return err },
 			"read its topic":      func() error { _, err := poller.GetTopic(ctx, name("audit"), name("t")); return err },
 			"read its stream":     func() error { _, err := poller.GetStream(ctx, name("audit")); return err },
-			"send":                func() error { _, err := poller.SendMessages(ctx, name("audit"), name("t"), client.PartitionID(0), one); return err },
-			"offset elsewhere":    func() error { return storeOffset(ctx, poller, "orders", 0) },
+			"send": func() error {
+				_, err := poller.SendMessages(ctx, name("audit"), name("t"), client.PartitionID(0), one)
+				return err
+			},
+			"offset elsewhere": func() error { return storeOffset(ctx, poller, "orders", 0) },
 		})
 
 		// Nobody may do anything with streams or messages.
 		denied("nobody", map[string]func() error{
-			"streams":      func() error { _, err := nobody.GetStreams(ctx); return err },
-			"stream":       func() error { _, err := nobody.GetStream(ctx, name("orders")); return err },
-			"topics":       func() error { _, err := nobody.GetTopics(ctx, name("orders")); return err },
-			"topic":        func() error { _, err := nobody.GetTopic(ctx, name("orders"), name("t")); return err },
-			"send":         func() error { _, err := nobody.SendMessages(ctx, name("orders"), name("t"), client.PartitionID(0), one); return err },
+			"streams": func() error { _, err := nobody.GetStreams(ctx); return err },
+			"stream":  func() error { _, err := nobody.GetStream(ctx, name("orders")); return err },
+			"topics":  func() error { _, err := nobody.GetTopics(ctx, name("orders")); return err },
+			"topic":   func() error { _, err := nobody.GetTopic(ctx, name("orders"), name("t")); return err },
+			"send": func() error {
+				_, err := nobody.SendMessages(ctx, name("orders"), name("t"), client.PartitionID(0), one)
+				return err
+			},
 			"poll":         func() error { _, err := nobody.PollMessages(ctx, pollReq("orders")); return err },
 			"group poll":   func() error { _, err := nobody.PollMessages(ctx, groupPoll("orders")); return err },
 			"get offset":   func() error { return getOffsetErr(ctx, nobody, "orders") },
