@@ -191,8 +191,9 @@ func (b *Broker) Poll(ctx context.Context, s *Session, req PollRequest) (PollRes
 	}
 	sid, tid, uid := st.ID, t.ID, part.UID
 	var gid uint32
+	var gen uint64
 	if g != nil {
-		gid = g.ID
+		gid, gen = g.ID, g.rt.generation
 	}
 	b.mu.RUnlock()
 
@@ -249,22 +250,42 @@ func (b *Broker) Poll(ctx context.Context, s *Session, req PollRequest) (PollRes
 		return res, nil
 	}
 	res.From, res.Count, res.Batches = from, uint32(end-from+1), batches
+	var commit *record
+	if req.AutoCommit {
+		commit = &record{Op: opStoreOffset, Stream: sid, Topic: tid, Partition: pid, UID: uid, Offset: end, Max: true}
+		if isGroup {
+			commit.Kind, commit.Key = ConsumerGroup, gid
+		} else {
+			commit.Kind, commit.Key = ConsumerSingle, req.Consumer.Key
+		}
+	}
 	if isGroup {
+		// The group may have moved the partition to another member while
+		// it was read; that member polls from the group's offset, so
+		// serving (and committing) here too would deliver the messages
+		// twice. Checking that no rebalance happened and committing under
+		// one lock orders every group poll of a partition with every
+		// rebalance.
 		b.mu.Lock()
+		if g.rt.generation != gen || !groupPollable(g, s, pid) {
+			b.mu.Unlock()
+			return PollResult{Partition: resyncPartition, Resync: true}, nil
+		}
 		if g.rt.lastPolled == nil {
 			g.rt.lastPolled = map[uint32]uint64{}
 		}
 		g.rt.lastPolled[pid] = max(g.rt.lastPolled[pid], end)
-		b.mu.Unlock()
-	}
-	if req.AutoCommit {
-		r := &record{Op: opStoreOffset, Stream: sid, Topic: tid, Partition: pid, UID: uid, Offset: end, Max: true}
-		if isGroup {
-			r.Kind, r.Key = ConsumerGroup, gid
-		} else {
-			r.Kind, r.Key = ConsumerSingle, req.Consumer.Key
+		if commit != nil {
+			b.st.apply(commit)
 		}
-		b.autoCommit(r)
+		b.mu.Unlock()
+		if commit != nil {
+			b.persistAutoCommit(commit)
+		}
+		return res, nil
+	}
+	if commit != nil {
+		b.autoCommit(commit)
 	}
 	return res, nil
 }
@@ -277,6 +298,12 @@ func (b *Broker) autoCommit(r *record) {
 	b.mu.Lock()
 	b.st.apply(r)
 	b.mu.Unlock()
+	b.persistAutoCommit(r)
+}
+
+// persistAutoCommit writes an applied auto-commit to the journal without
+// waiting.
+func (b *Broker) persistAutoCommit(r *record) {
 	b.bg.Add(1)
 	go func() {
 		defer b.bg.Done()
