@@ -19,6 +19,7 @@ import (
 type environment struct {
 	lookupEnv func(string) (string, bool) // os.LookupEnv
 	environ   []string                    // os.Environ()
+	stdin     io.Reader                   // nil reads as empty
 	stdout    io.Writer
 	stderr    io.Writer
 }
@@ -27,6 +28,7 @@ func main() {
 	env := environment{
 		lookupEnv: os.LookupEnv,
 		environ:   os.Environ(),
+		stdin:     os.Stdin,
 		stdout:    os.Stdout,
 		stderr:    os.Stderr,
 	}

@@ -31,6 +31,7 @@ local filesystem or in an S3-compatible bucket.`,
 		newServerCommand(env),
 		newVersionCommand(),
 	)
+	root.AddCommand(newClientCommands(env)...)
 	return root
 }
 
