@@ -120,6 +120,14 @@ func onBackends(t *testing.T, bs []backend, f func(t *testing.T, p *place)) {
 	}
 }
 
+// eachBackendInTurn is eachBackend one backend after the other, for tests
+// that move so much memory that running them side by side is slower.
+func eachBackendInTurn(t *testing.T, f func(t *testing.T, p *place)) {
+	for _, be := range backends {
+		t.Run(be.kind, func(t *testing.T) { f(t, be.newPlace(t)) })
+	}
+}
+
 // config tunes a node beyond the defaults every test uses.
 type config struct {
 	broker func(*broker.Options)
