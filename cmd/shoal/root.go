@@ -30,6 +30,7 @@ local filesystem or in an S3-compatible bucket.`,
 	root.AddCommand(
 		newServerCommand(env),
 		newVersionCommand(),
+		newBenchCommand(env),
 	)
 	root.AddCommand(newClientCommands(env)...)
 	return root

@@ -21,7 +21,7 @@ import (
 )
 
 func newServerCommand(env environment) *cobra.Command {
-	var configFile string
+	var configFile, pprofAddr string
 	cmd := &cobra.Command{
 		Use:   "server [--config FILE]",
 		Short: "Run the shoal server",
@@ -32,11 +32,13 @@ func newServerCommand(env environment) *cobra.Command {
 			if path == "" {
 				path, _ = env.lookupEnv(config.EnvConfigFile)
 			}
-			return runServer(cmd.Context(), path, env)
+			return runServer(cmd.Context(), path, pprofAddr, env)
 		},
 	}
 	cmd.Flags().StringVarP(&configFile, "config", "c", "",
 		"TOML configuration `FILE` (default: $"+config.EnvConfigFile+", else none)")
+	cmd.Flags().StringVar(&pprofAddr, "pprof", "",
+		"serve runtime profiles (net/http/pprof) on `ADDR`, e.g. 127.0.0.1:6060 (default: off)")
 	return cmd
 }
 
@@ -50,8 +52,9 @@ func (e configError) Error() string {
 func (e configError) Unwrap() error { return e.err }
 
 // runServer runs the server with the configuration file at path ("" for
-// none) until SIGINT or SIGTERM.
-func runServer(ctx context.Context, path string, env environment) error {
+// none) until SIGINT or SIGTERM; with pprofAddr it also serves profiles
+// there.
+func runServer(ctx context.Context, path, pprofAddr string, env environment) error {
 	// Nothing touches the disk or the network before the configuration is
 	// known to be valid.
 	cfg, warnings, err := config.Load(path, env.lookupEnv, env.environ)
@@ -68,6 +71,13 @@ func runServer(ctx context.Context, path string, env environment) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if pprofAddr != "" {
+		ps, err := startPprof(pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer ps.stop()
+	}
 
 	file := path
 	if file == "" {
