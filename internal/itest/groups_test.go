@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoalstream/shoal/client"
+	"github.com/shoalstream/shoal/internal/wire"
 )
 
 // TestConsumerGroups covers consumer-group commands and their errors.
@@ -100,6 +101,15 @@ func TestConsumerGroups(t *testing.T) {
 				t.Fatalf("group poll of a %s: %+v", what, pm)
 			}
 		}
+		// A group poll without a partition, as the server sees it (the
+		// client orchestrates those): prefix only, partition 0.
+		raw := wire.PollMessagesRequest{Consumer: client.GroupConsumer(name("g1")), Stream: s, Topic: tp,
+			Strategy: client.NextStrategy(), Count: 10}
+		var rep wire.PollReply
+		if err := rep.Decode(must[[]byte](t)(c.Do(ctx, wire.CmdPollMessages, raw.AppendTo(nil)))); err != nil ||
+			rep.PartitionID != 0 || rep.MessagesCount != 0 || len(rep.Batches) != 0 {
+			t.Fatalf("raw group poll without a partition: %+v %v", rep, err)
+		}
 		// The client's group poll of a group it cannot join.
 		_, err = other.PollMessages(ctx, client.PollRequest{Consumer: client.GroupConsumer(name("nope")), Stream: s, Topic: tp,
 			Strategy: client.NextStrategy(), Count: 1})
@@ -128,6 +138,20 @@ func TestConsumerGroups(t *testing.T) {
 		isErr(t, "leave in a missing stream", c.LeaveConsumerGroup(ctx, name("nope"), tp, id(0)), client.ErrStreamNotFound)
 		_, err = c.SyncConsumerGroup(ctx, s, tp, name("nope"))
 		isErr(t, "sync a missing group", err, client.ErrConsumerGroupMemberNotFound)
+
+		// Logging out and disconnecting leave the group.
+		ok(t, other.JoinConsumerGroup(ctx, s, tp, name("g1")))
+		ok(t, other.Logout(ctx))
+		if g := must[*client.ConsumerGroupDetails](t)(c.GetConsumerGroup(ctx, s, tp, name("g1"))); g.MembersCount != 0 {
+			t.Fatalf("group after its member logged out %+v", g)
+		}
+		must[*client.LoginInfo](t)(other.LoginUser(ctx, rootUser, rootPass))
+		gone := n.root()
+		ok(t, gone.JoinConsumerGroup(ctx, s, tp, name("g1")))
+		ok(t, gone.Close())
+		eventually(t, "a closed connection leaves its group", func() bool {
+			return must[*client.ConsumerGroupDetails](t)(c.GetConsumerGroup(ctx, s, tp, name("g1"))).MembersCount == 0
+		})
 
 		// Delete: ids are never reused; the group's offsets go with it.
 		ok(t, other.JoinConsumerGroup(ctx, s, tp, name("g2")))

@@ -46,6 +46,9 @@ type place struct {
 	// place now, while the server on it goes on running (nil: the backend
 	// cannot simulate a crash in-process).
 	crashed func(t *testing.T) *objstore.Store
+	// fences: after a crash the abandoned server shares the storage with
+	// the new one, which fences it off (its writes must fail).
+	fences bool
 }
 
 // backend makes places of one kind.
@@ -80,7 +83,7 @@ func s3Place(t *testing.T) *place {
 		}
 		return st
 	}
-	return &place{kind: "s3", open: open, crashed: open}
+	return &place{kind: "s3", open: open, crashed: open, fences: true}
 }
 
 // memPlace simulates a crash by copying what the backend holds: mem

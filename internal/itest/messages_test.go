@@ -158,6 +158,29 @@ func TestSendMessages(t *testing.T) {
 		if keyed[0] != keyed[1] || keyed[2] != keyed[3] || keyed[4] != keyed[5] {
 			t.Fatalf("keyed sends went to %v", keyed)
 		}
+		// The same partitionings resolved by the server (the official Go
+		// SDK resolves them itself; other SDKs send them): a key lands
+		// where the client's hash put it, balanced sends go round-robin.
+		rawSend := func(pt wire.Partitioning) uint32 {
+			t.Helper()
+			bt := must[[]byte](t)(batch.Build(nil, []batch.NewMessage{{ID: client.NewUUID(), OriginTimestamp: 1, Payload: []byte("r")}}))
+			reply := must[[]byte](t)(c.Do(ctx, wire.CmdSendMessages, wire.AppendSendMessages(nil, name("s2"), name("t"), pt, bt)))
+			confs, err := wire.DecodeSendConfirmations(reply)
+			if err != nil || len(confs) != 1 {
+				t.Fatalf("raw send confirmations %+v %v", confs, err)
+			}
+			return confs[0].Partition
+		}
+		if got := rawSend(wire.Partitioning{Kind: wire.PartitionByMessageKey, Value: []byte("order-42")}); got != keyed[0] {
+			t.Fatalf("the server put key order-42 on partition %d, the client on %d", got, keyed[0])
+		}
+		serverSeen := map[uint32]int{}
+		for range 6 {
+			serverSeen[rawSend(wire.Partitioning{Kind: wire.PartitionBalanced})]++
+		}
+		if len(serverSeen) != 3 || serverSeen[0] != 2 || serverSeen[1] != 2 || serverSeen[2] != 2 {
+			t.Fatalf("server-balanced sends went to %v", serverSeen)
+		}
 
 		// Sends that do not resolve are 20, whatever is missing.
 		one := []client.Message{client.NewMessage([]byte("x"))}

@@ -65,6 +65,9 @@ func restartScenario(t *testing.T, p *place, crash bool) {
 	// The root client of the old server, when it is still reachable,
 	// reconnects and logs in again by itself; otherwise a new one.
 	if crash {
+		if p.fences {
+			checkFenced(t, c)
+		}
 		c = n.root()
 	} else {
 		reconnect(t, c)
@@ -128,6 +131,28 @@ func restartScenario(t *testing.T, p *place, crash bool) {
 	after = dump(t, c, w)
 	diffDumps(t, "after the second "+killName(crash), before, after)
 	checkLogins(t, n, w)
+}
+
+// checkFenced checks that the abandoned server, still running on storage
+// another has taken over, accepts no more writes.
+func checkFenced(t *testing.T, old *client.Client) {
+	t.Helper()
+	ctx := t.Context()
+	_, err := old.SendMessages(ctx, name("orders"), name("events"), client.PartitionID(0), []client.Message{client.NewMessage([]byte("zombie"))})
+	if err == nil {
+		t.Fatal("the fenced server acknowledged a send")
+	}
+	_, err = old.CreateStream(ctx, "zombie")
+	if err == nil {
+		t.Fatal("the fenced server acknowledged a new stream")
+	}
+	if err := old.StoreConsumerOffset(ctx, client.SingleConsumer(id(7)), name("orders"), name("events"), client.InPartition(0), 1, client.AckQuorum); err == nil {
+		t.Fatal("the fenced server acknowledged an offset")
+	}
+	// Reads of what it holds still work.
+	if _, err := old.GetStreams(ctx); err != nil {
+		t.Fatalf("the fenced server stopped reading: %v", err)
+	}
 }
 
 func countPrefix(lines []string, prefix string) int {

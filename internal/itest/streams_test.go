@@ -173,6 +173,8 @@ func TestTopics(t *testing.T) {
 		if up.Name != "tuned2" || up.MessageExpiry != 7_000_000 || up.Compression != 2 || up.MaxTopicSize != 4<<30 {
 			t.Fatalf("updated topic %+v", up.TopicHeader)
 		}
+		wantExplicit["message_expiry"] = client.Uint64KV("message_expiry", 7_000_000)
+		checkOptions("after an update", up)
 		isErr(t, "update a non-updatable key", c.UpdateTopic(ctx, name("s"), id(1), "tuned2",
 			client.TopicSettings{Extra: []client.KV{client.Uint64KV("segment_size", 1<<20)}}), client.ErrUnsupportedOptionKey)
 		isErr(t, "update an unknown key", c.UpdateTopic(ctx, name("s"), id(1), "tuned2",
