@@ -14,6 +14,7 @@ import (
 // never on the protocol's port.
 type pprofServer struct {
 	srv  *http.Server
+	addr net.Addr
 	done chan error
 }
 
@@ -29,7 +30,7 @@ func startPprof(addr string, log *slog.Logger) (*pprofServer, error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	ps := &pprofServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, done: make(chan error, 1)}
+	ps := &pprofServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, addr: ln.Addr(), done: make(chan error, 1)}
 	go func() { ps.done <- ps.srv.Serve(ln) }()
 	log.Info("serving profiles", "pprof.address", ln.Addr().String())
 	return ps, nil

@@ -70,7 +70,7 @@ svg text{font:11px system-ui,sans-serif;fill:#444}svg .t{font-size:13px;font-wei
 		}
 		c := palette[i%len(palette)]
 		tp = append(tp, plotLine{name: g.Name + " (sum)", x: g.Series.TimeSeconds, y: g.Series.ThroughputMBps, color: c, width: 2})
-		lat = append(lat, plotLine{name: g.Name, x: g.Series.TimeSeconds, y: g.Series.LatencyMs, color: c, width: 1.5})
+		lat = append(lat, plotLine{name: g.Name, x: g.Series.TimeSeconds, y: sma(g.Series.LatencyMs, p.MovingAverageWindow), color: c, width: 1.5})
 	}
 	for _, a := range rep.Actors {
 		for _, s := range []*SideReport{a.Send, a.Receive} {
@@ -83,7 +83,7 @@ svg text{font:11px system-ui,sans-serif;fill:#444}svg .t{font-size:13px;font-wei
 	// Group sums first in the legend, actors (grey) drawn underneath.
 	lineChart(&b, "Throughput, MB/s (moving average; grey: each actor)", "time, s", "MB/s", reorderFaintFirst(tp), nil)
 	b.WriteString("<h2>Latency over time</h2>\n")
-	lineChart(&b, "Mean batch latency per interval, ms", "time, s", "ms", lat, nil)
+	lineChart(&b, fmt.Sprintf("Mean batch latency per interval, ms (moving average of %d)", p.MovingAverageWindow), "time, s", "ms", lat, nil)
 
 	b.WriteString("<h2>Latency distribution</h2>\n")
 	var pct []plotLine
@@ -241,7 +241,7 @@ func reorderFaintFirst(ls []plotLine) []plotLine {
 // Chart geometry, in SVG units.
 const (
 	chartW, chartH                   = 1060, 330
-	padL, padR, padT, padB           = 64, 16, 30, 44
+	padL, padR, padT, padB           = 64, 44, 40, 44
 	plotW, plotH                     = chartW - padL - padR, chartH - padT - padB
 	legendRowHeight, legendItemWidth = 16, 250
 )

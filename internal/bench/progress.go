@@ -52,14 +52,16 @@ func (rp *reporter) start() {
 	go rp.loop()
 }
 
-// stop ends the loop; on a terminal it leaves the last line in place and
-// moves to the next.
+// stop ends the loop and writes a last line with the rates of the whole
+// run (on a terminal, in place of the live one).
 func (rp *reporter) stop() {
 	close(rp.done)
 	<-rp.exited
-	if rp.w != nil && rp.terminal {
+	if rp.w != nil {
 		rp.draw(true)
-		fmt.Fprintln(rp.w)
+		if rp.terminal {
+			fmt.Fprintln(rp.w)
+		}
 	}
 }
 
