@@ -119,9 +119,11 @@ func TestSystem(t *testing.T) {
 		// Flush: fine on a partition that exists.
 		ok(t, c.FlushUnsavedBuffer(ctx, client.FlushUnsavedBufferRequest{Stream: name("sys"), Topic: name("t"), Partition: 1, Fsync: true}))
 		err = c.FlushUnsavedBuffer(ctx, client.FlushUnsavedBufferRequest{Stream: name("nope"), Topic: name("t")})
-		if err == nil {
-			t.Fatal("flush of a missing stream succeeded")
-		}
+		isErr(t, "flush in a missing stream", err, client.ErrStreamNotFound)
+		err = c.FlushUnsavedBuffer(ctx, client.FlushUnsavedBufferRequest{Stream: name("sys"), Topic: name("nope")})
+		isErr(t, "flush of a missing topic", err, client.ErrTopicNotFound)
+		err = c.FlushUnsavedBuffer(ctx, client.FlushUnsavedBufferRequest{Stream: name("sys"), Topic: name("t"), Partition: 3})
+		isErr(t, "flush of a missing partition", err, client.ErrPartitionNotFound)
 
 		// Option catalogs.
 		topicOpts := must[[]client.OptionDescription](t)(c.DescribeOptions(ctx, client.ScopeTopic))

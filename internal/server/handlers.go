@@ -112,8 +112,13 @@ func (c *conn) nonReplicated(req wire.Request, body []byte) {
 		// Every acknowledged message is already durable (or, with
 		// ack = received, becomes so within one flush): answer once the
 		// partition is known.
-		if _, err := b.GetTopic(s, ident(r.Stream), ident(r.Topic)); err != nil {
+		t, err := b.GetTopic(s, ident(r.Stream), ident(r.Topic))
+		if err != nil {
 			c.fail(req, err)
+			return
+		}
+		if r.Partition >= t.PartsN {
+			c.status(req, wire.CodePartitionNotFound)
 			return
 		}
 		c.ok(req, nil)
