@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/shoalstream/shoal/client"
+	"github.com/shoalstream/shoal/internal/server"
 )
 
 // TestSystem covers the commands about the server and its connections:
@@ -165,6 +167,50 @@ func TestSystem(t *testing.T) {
 		must[*client.LoginInfo](t)(anon.LoginUser(ctx, rootUser, rootPass))
 		if ss := must[[]client.Stream](t)(anon.GetStreams(ctx)); len(ss) != 2 {
 			t.Fatalf("streams after logging in again: %+v", ss)
+		}
+	})
+}
+
+// TestIdleClients checks the server's idle limit: a silent connection is
+// closed (and leaves its groups), a client that pings stays, and a client
+// whose connection was closed reconnects and logs in again by itself.
+func TestIdleClients(t *testing.T) {
+	eachBackend(t, func(t *testing.T, p *place) {
+		ctx := t.Context()
+		n := start(t, p, config{server: func(o *server.Options) { o.IdleTimeout = 300 * time.Millisecond }})
+		dial := func(heartbeat time.Duration) *client.Client {
+			c, err := client.Dial(ctx, client.Options{Address: n.addr, Username: rootUser, Password: rootPass, Heartbeat: heartbeat})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+		alive, idle := dial(50*time.Millisecond), dial(0)
+		must[*client.StreamDetails](t)(alive.CreateStream(ctx, "s"))
+		must[*client.TopicDetails](t)(alive.CreateTopic(ctx, name("s"), "t", 1, client.TopicSettings{}))
+		must[*client.ConsumerGroupDetails](t)(alive.CreateConsumerGroup(ctx, name("s"), name("t"), "g"))
+		ok(t, idle.JoinConsumerGroup(ctx, name("s"), name("t"), name("g")))
+		aliveID := must[*client.ClientDetails](t)(alive.GetMe(ctx)).ClientID
+		idleID := must[*client.ClientDetails](t)(idle.GetMe(ctx)).ClientID
+
+		eventually(t, "the idle connection closed", func() bool {
+			for _, ci := range must[[]client.ClientInfo](t)(alive.GetClients(ctx)) {
+				if ci.ClientID == idleID {
+					return false
+				}
+			}
+			return true
+		})
+		if g := must[*client.ConsumerGroupDetails](t)(alive.GetConsumerGroup(ctx, name("s"), name("t"), name("g"))); g.MembersCount != 0 {
+			t.Fatalf("the idle client is still a member: %+v", g)
+		}
+		if id := must[*client.ClientDetails](t)(alive.GetMe(ctx)).ClientID; id != aliveID {
+			t.Fatalf("the pinging client was reconnected: client %d, was %d", id, aliveID)
+		}
+		reconnect(t, idle)
+		if me := must[*client.ClientDetails](t)(idle.GetMe(ctx)); me.ClientID == idleID || me.UserID != 0 {
+			t.Fatalf("the idle client after reconnecting: %+v (was client %d)", me, idleID)
 		}
 	})
 }
