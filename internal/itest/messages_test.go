@@ -344,6 +344,10 @@ func TestPollBoundaries(t *testing.T) {
 		if !slices.Equal(walked, span(0, 15)) {
 			t.Fatalf("next with auto-commit walked %v", walked)
 		}
+		if pm := poll(t, c, client.PollRequest{Consumer: walker, Stream: name("s"), Topic: name("t"),
+			Partition: p0, Strategy: client.NextStrategy(), Count: 6}); len(pm.Messages) != 0 || pm.CurrentOffset != 15 || pm.PartitionID != 0 {
+			t.Fatalf("next after everything: %+v", pm)
+		}
 		eventually(t, "auto-committed offset", func() bool {
 			o := must[*client.ConsumerOffsetInfo](t)(c.GetConsumerOffset(ctx, walker, name("s"), name("t"), p0))
 			return o != nil && o.StoredOffset == 15 && o.CurrentOffset == 15
