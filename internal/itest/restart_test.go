@@ -83,6 +83,19 @@ func restartScenario(t *testing.T, p *place, crash bool) {
 	if s := must[*client.StreamDetails](t)(c.CreateStream(ctx, "after")); s.ID != 2 {
 		t.Fatalf("new stream after the %s: id %d, want 2 (the deleted stream's)", killName(crash), s.ID)
 	}
+	// Partitions made after the restart never see data of deleted ones
+	// that had the same ids: the stream and topic ids of the deleted
+	// stream "temp", the last partition of audit/log.
+	must[*client.TopicDetails](t)(c.CreateTopic(ctx, name("after"), "t", 1, client.TopicSettings{}))
+	ok(t, c.DeletePartitions(ctx, name("audit"), name("log"), 1))
+	ok(t, c.CreatePartitions(ctx, name("audit"), name("log"), 1))
+	for _, at := range [][3]client.Identifier{{name("after"), name("t"), id(0)}, {name("audit"), name("log"), id(2)}} {
+		pm := poll(t, c, client.PollRequest{Consumer: client.DefaultConsumer(), Stream: at[0], Topic: at[1],
+			Partition: client.InPartition(at[2].ID), Strategy: client.FirstStrategy(), Count: 100})
+		if len(pm.Messages) != 0 || pm.CurrentOffset != 0 {
+			t.Fatalf("new partition %v/%v/%d after the %s holds %q", at[0], at[1], at[2].ID, killName(crash), payloads(pm.Messages))
+		}
+	}
 	if g := must[*client.ConsumerGroupDetails](t)(c.CreateConsumerGroup(ctx, name("orders"), name("events"), "late")); g.ID != 3 {
 		t.Fatalf("new group after the %s: id %d, want 3 (ids are never reused)", killName(crash), g.ID)
 	}

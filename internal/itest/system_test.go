@@ -214,3 +214,29 @@ func TestIdleClients(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectionLimit checks that connections past the server's limit are
+// refused and that a closed one makes room.
+func TestConnectionLimit(t *testing.T) {
+	eachBackend(t, func(t *testing.T, p *place) {
+		ctx := t.Context()
+		n := start(t, p, config{server: func(o *server.Options) { o.MaxConnections = 2 }})
+		a, b := n.root(), n.root()
+		_, err := client.Dial(ctx, client.Options{Address: n.addr, Username: rootUser, Password: rootPass})
+		if err == nil {
+			t.Fatal("a third connection was accepted")
+		}
+		ok(t, a.Ping(ctx))
+		ok(t, b.Close())
+		eventually(t, "a closed connection makes room", func() bool {
+			c, err := client.Dial(ctx, client.Options{Address: n.addr, Username: rootUser, Password: rootPass})
+			if err != nil {
+				return false
+			}
+			defer c.Close()
+			_, err = c.GetMe(ctx)
+			return err == nil
+		})
+		ok(t, a.Ping(ctx))
+	})
+}
