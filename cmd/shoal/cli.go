@@ -225,9 +225,6 @@ func (c *cli) resolveWith(cmd *cobra.Command, cxName string, cx *cliContext) (*t
 	if t.creds != nil && t.creds.token == "" && t.creds.username == "" {
 		return nil, fmt.Errorf("%s is empty", t.creds.from)
 	}
-	if c.passwordStdin && (t.creds == nil || t.creds.username == "") {
-		return nil, errors.New("--password-stdin needs a username (--username or " + envUsername + ")")
-	}
 	return t, nil
 }
 
@@ -275,6 +272,9 @@ func (c *cli) connect(ctx context.Context, cmd *cobra.Command, needLogin bool) (
 	if err != nil {
 		return nil, err
 	}
+	if c.passwordStdin && (t.creds == nil || t.creds.username == "") {
+		return nil, errPasswordStdin
+	}
 	if needLogin && t.creds == nil {
 		return nil, errNotLoggedIn
 	}
@@ -289,6 +289,8 @@ func (c *cli) connect(ctx context.Context, cmd *cobra.Command, needLogin bool) (
 // errNotLoggedIn is the reason given when a command has no credentials
 // (or the server says the session is not logged in).
 var errNotLoggedIn = errors.New("not logged in: run 'shoal login', or pass --username or --token (or set " + envUsername + " or " + envToken + ")")
+
+var errPasswordStdin = errors.New("--password-stdin needs a username (--username or " + envUsername + ")")
 
 // dial connects to t and logs in with its credentials.
 func (c *cli) dial(ctx context.Context, t *target) (*session, error) {
@@ -400,7 +402,7 @@ func (c *cli) newSecret(what string, fromStdin bool, flag string) (string, error
 	p, ok, err := c.prompt(fmt.Sprintf("%s: ", capitalize(what)))
 	if err != nil || !ok {
 		if err == nil {
-			err = fmt.Errorf("no %s: use %s, or run on a terminal to be asked", what, flag)
+			err = fmt.Errorf("%s is needed: use %s, or run on a terminal to be asked", what, flag)
 		}
 		return "", err
 	}

@@ -133,6 +133,8 @@ func (s *session) explain(ctx context.Context, err error, sub subject) error {
 			}
 		}
 		switch {
+		case sub.group != "" && sub.partition != "" && sub.probe:
+			return reason(err, "partition %s of %s is assigned to another member of consumer group %s", sub.partition, sub.topicText(), quoted(sub.group))
 		case sub.what != "":
 			return reason(err, "%s not found", sub.what)
 		case sub.user != "":
@@ -169,6 +171,8 @@ func (s *session) explain(ctx context.Context, err error, sub subject) error {
 		return reason(err, "invalid consumer group name '%s': it must be 1 to 255 bytes", sub.name)
 	case wire.CodeInvalidUsername:
 		return reason(err, "invalid username '%s': it must be 3 to 50 bytes", sub.name)
+	case wire.CodeInvalidPassword:
+		return reason(err, "invalid password: it must be 3 to 100 bytes")
 	case wire.CodeCannotDeleteUser:
 		return reason(err, "the root user cannot be deleted")
 	case wire.CodeCannotChangePermissions:

@@ -143,6 +143,9 @@ or a consumer group (--group) processed on a partition (--partition, default
 			if err != nil {
 				return err
 			}
+			if err := joinFor(ctx, s, consumer, id[0], id[1], sub); err != nil {
+				return err
+			}
 			if err := s.StoreConsumerOffset(ctx, consumer, id[0], id[1], client.InPartition(sf.partition), off, client.AckQuorum); err != nil {
 				return s.explain(ctx, err, sub)
 			}
@@ -169,6 +172,9 @@ or a consumer group (--group) processed on a partition (--partition, default
 			if err != nil {
 				return err
 			}
+			if err := joinFor(ctx, s, consumer, id[0], id[1], sub); err != nil {
+				return err
+			}
 			if err := s.DeleteConsumerOffset(ctx, consumer, id[0], id[1], client.InPartition(df.partition), client.AckQuorum); err != nil {
 				return s.explain(ctx, err, sub)
 			}
@@ -179,6 +185,19 @@ or a consumer group (--group) processed on a partition (--partition, default
 	df.add(del)
 	cmd.AddCommand(get, set, del)
 	return cmd
+}
+
+// joinFor makes this connection a member of consumer's group, if it is
+// one: a group's offsets are written by the member that owns the
+// partition.
+func joinFor(ctx context.Context, s *session, consumer client.Consumer, stream, topic client.Identifier, sub subject) error {
+	if consumer.Kind != client.GroupConsumer(client.NumericID(0)).Kind {
+		return nil
+	}
+	if err := s.JoinConsumerGroup(ctx, stream, topic, consumer.ID); err != nil {
+		return s.explain(ctx, err, sub)
+	}
+	return nil
 }
 
 func (f *consumerFlags) consumerName() string {

@@ -67,6 +67,9 @@ checks it and stores it as it is.`,
 				}
 				t.creds = &credentials{username: user, from: fmt.Sprintf("context %q", name)}
 			}
+			if c.passwordStdin && t.creds.username == "" {
+				return errPasswordStdin
+			}
 			var us uint64
 			if t.creds.username != "" {
 				if us, err = parseExpiry(expiry); err != nil {

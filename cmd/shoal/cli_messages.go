@@ -556,8 +556,9 @@ partitions in turn.
 --partition it needs --next and --auto-commit.
 
 Output: a table, or with --output json one JSON object per message and line.
-Payloads are shown as text (control characters and invalid UTF-8 escaped),
-hex or base64 (--format).`,
+Payloads are shown as text, hex or base64 (--format). In a table, control
+characters and invalid UTF-8 in text are escaped Go-style; in JSON, text is
+a JSON string (invalid UTF-8 becomes U+FFFD: use base64 for binary data).`,
 		Example: `  shoal message poll orders events --partition 0 --offset 0 --count 10
   shoal message poll orders events --last --count 5
   shoal message poll orders events --consumer audit --next --auto-commit
@@ -728,8 +729,12 @@ func (p *pollPrinter) print(res *client.PolledMessages) error {
 	w := p.c.env.stdout
 	if p.c.jsonOut() {
 		for _, m := range res.Messages {
+			payload := string(m.Payload) // JSON escapes it
+			if p.format != formatText {
+				payload = encodePayload(p.format, m.Payload)
+			}
 			v := messageView{Partition: res.PartitionID, Offset: m.Offset, ID: uuidText(m.ID), Timestamp: timeJSON(m.Timestamp),
-				OriginTimestamp: timeJSON(m.OriginTimestamp), Checksum: m.Checksum, Headers: headersOf(m), Payload: encodePayload(p.format, m.Payload)}
+				OriginTimestamp: timeJSON(m.OriginTimestamp), Checksum: m.Checksum, Headers: headersOf(m), Payload: payload}
 			b, err := json.Marshal(v)
 			if err != nil {
 				return err

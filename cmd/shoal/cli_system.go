@@ -32,6 +32,9 @@ func (c *cli) newPingCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if c.passwordStdin {
+				return errPasswordStdin
+			}
 			t.creds = nil // a ping needs no login
 			s, err := c.dial(ctx, t)
 			if err != nil {

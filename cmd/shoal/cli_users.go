@@ -39,6 +39,9 @@ func topicPerms(t *client.TopicPermissions) []*bool {
 func setPerms(list string, names []string, flags []*bool) error {
 	for _, n := range strings.Split(list, ",") {
 		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
 		if n == "all" {
 			for _, f := range flags {
 				*f = true
@@ -390,7 +393,7 @@ per topic (--topic STREAM/TOPIC=LIST); LIST is comma-separated, or all.`,
 	update := &cobra.Command{
 		Use:   "update USER",
 		Short: "Rename a user or change its status",
-		Example: `  shoal user update alice --username alice2
+		Example: `  shoal user update alice --new-username alice2
   shoal user update alice --status inactive`,
 		Args: cobra.ExactArgs(1),
 		RunE: c.withSession(func(ctx context.Context, s *session, args []string) error {
@@ -405,7 +408,7 @@ per topic (--topic STREAM/TOPIC=LIST); LIST is comma-separated, or all.`,
 				}
 			}
 			if upd.Username == "" && upd.Status == 0 {
-				return errors.New("nothing to change: give --username or --status")
+				return errors.New("nothing to change: give --new-username or --status")
 			}
 			if err := s.UpdateUser(ctx, u, upd); err != nil {
 				return s.explain(ctx, err, subject{user: args[0], name: upName})
@@ -413,7 +416,7 @@ per topic (--topic STREAM/TOPIC=LIST); LIST is comma-separated, or all.`,
 			return c.done(fmt.Sprintf("Updated user %s", quoted(args[0])), map[string]any{"user": args[0]})
 		}),
 	}
-	update.Flags().StringVar(&upName, "username", "", "the new username")
+	update.Flags().StringVar(&upName, "new-username", "", "the new username")
 	update.Flags().StringVar(&upStatus, "status", "", "active or inactive")
 
 	del := &cobra.Command{
