@@ -226,7 +226,7 @@ func TestRunRejectsBadParams(t *testing.T) {
 		{func(p *Params) { p.Kind = BalancedConsumerGroup; p.ConsumerGroups = 9 }, "consumer groups ≤ consumers"},
 		{func(p *Params) { p.Kind = BalancedConsumerGroup; p.Streams = 2 }, "streams ≤ consumer groups"},
 		{func(p *Params) { p.TotalBytes = 5 }, "exactly one of"},
-		{func(p *Params) { p.Kind = BalancedProducer; p.Partitions = 1 }, "at least 2 partitions"},
+		{func(p *Params) { p.Kind = BalancedProducer; p.Partitions = 1001 }, "at most 1,000 partitions"},
 		{func(p *Params) { p.Kind = EndToEndProducingConsumer; p.Streams = 9 }, "one stream per actor"},
 		{func(p *Params) { p.Kind = "nope" }, "unknown workload"},
 	} {
