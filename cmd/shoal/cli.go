@@ -151,7 +151,6 @@ type target struct {
 	address string
 	tls     *tls.Config
 	creds   *credentials // nil: not logged in
-	context string       // the context used, if any
 }
 
 // resolve works out the address, TLS settings and credentials of cmd:
@@ -186,7 +185,7 @@ func (c *cli) resolveWith(cmd *cobra.Command, cxName string, cx *cliContext) (*t
 	}
 	flags := cmd.Flags()
 	var err error
-	t := &target{context: cxName}
+	t := &target{}
 
 	switch {
 	case flags.Changed("address"):
@@ -265,9 +264,9 @@ type session struct {
 	address string
 }
 
-// connect resolves cmd's connection, dials and logs in. With needLogin
-// and no credentials it fails before dialing.
-func (c *cli) connect(ctx context.Context, cmd *cobra.Command, needLogin bool) (*session, error) {
+// connect resolves cmd's connection, dials and logs in; without
+// credentials it fails before dialing.
+func (c *cli) connect(ctx context.Context, cmd *cobra.Command) (*session, error) {
 	t, err := c.resolve(cmd)
 	if err != nil {
 		return nil, err
@@ -275,7 +274,7 @@ func (c *cli) connect(ctx context.Context, cmd *cobra.Command, needLogin bool) (
 	if c.passwordStdin && (t.creds == nil || t.creds.username == "") {
 		return nil, errPasswordStdin
 	}
-	if needLogin && t.creds == nil {
+	if t.creds == nil {
 		return nil, errNotLoggedIn
 	}
 	if t.creds != nil && t.creds.username != "" {
@@ -495,7 +494,7 @@ func capitalize(s string) string {
 func (c *cli) withSession(f func(ctx context.Context, s *session, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		s, err := c.connect(ctx, cmd, true)
+		s, err := c.connect(ctx, cmd)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shoalstream/shoal/client"
+	"github.com/shoalstream/shoal/internal/wire"
 )
 
 // consumerFlags name the consumer of an offset command.
@@ -191,7 +192,7 @@ or a consumer group (--group) processed on a partition (--partition, default
 // one: a group's offsets are written by the member that owns the
 // partition.
 func joinFor(ctx context.Context, s *session, consumer client.Consumer, stream, topic client.Identifier, sub subject) error {
-	if consumer.Kind != client.GroupConsumer(client.NumericID(0)).Kind {
+	if consumer.Kind != wire.ConsumerGroup {
 		return nil
 	}
 	if err := s.JoinConsumerGroup(ctx, stream, topic, consumer.ID); err != nil {

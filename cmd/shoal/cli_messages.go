@@ -109,7 +109,7 @@ func parseHeader(s string) (client.Header, error) {
 }
 
 func headerValue(kind uint8, s string) (client.HeaderValue, error) {
-	bad := func(err error) (client.HeaderValue, error) {
+	bad := func() (client.HeaderValue, error) {
 		return client.HeaderValue{}, fmt.Errorf("%q is not a valid %s", s, kindName(kind))
 	}
 	switch kind {
@@ -118,20 +118,20 @@ func headerValue(kind uint8, s string) (client.HeaderValue, error) {
 	case wire.KindRaw:
 		b, err := hex.DecodeString(s)
 		if err != nil {
-			return bad(err)
+			return bad()
 		}
 		return client.RawValue(b), nil
 	case wire.KindBool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return bad(err)
+			return bad()
 		}
 		return client.BoolValue(b), nil
 	case wire.KindInt8, wire.KindInt16, wire.KindInt32, wire.KindInt64:
 		bits := map[uint8]int{wire.KindInt8: 8, wire.KindInt16: 16, wire.KindInt32: 32, wire.KindInt64: 64}[kind]
 		n, err := strconv.ParseInt(s, 0, bits)
 		if err != nil {
-			return bad(err)
+			return bad()
 		}
 		switch kind {
 		case wire.KindInt8:
@@ -146,7 +146,7 @@ func headerValue(kind uint8, s string) (client.HeaderValue, error) {
 		bits := map[uint8]int{wire.KindUint8: 8, wire.KindUint16: 16, wire.KindUint32: 32, wire.KindUint64: 64}[kind]
 		n, err := strconv.ParseUint(s, 0, bits)
 		if err != nil {
-			return bad(err)
+			return bad()
 		}
 		switch kind {
 		case wire.KindUint8:
@@ -160,19 +160,19 @@ func headerValue(kind uint8, s string) (client.HeaderValue, error) {
 	case wire.KindInt128, wire.KindUint128:
 		n, ok := new(big.Int).SetString(s, 0)
 		if !ok {
-			return bad(nil)
+			return bad()
 		}
 		limit := new(big.Int).Lsh(big.NewInt(1), 128)
 		if kind == wire.KindInt128 {
 			half := new(big.Int).Rsh(limit, 1)
 			if n.Cmp(half) >= 0 || n.Cmp(new(big.Int).Neg(half)) < 0 {
-				return bad(nil)
+				return bad()
 			}
 			if n.Sign() < 0 {
 				n.Add(n, limit) // two's complement
 			}
 		} else if n.Sign() < 0 || n.Cmp(limit) >= 0 {
-			return bad(nil)
+			return bad()
 		}
 		var le [16]byte
 		be := n.FillBytes(make([]byte, 16))
@@ -186,17 +186,17 @@ func headerValue(kind uint8, s string) (client.HeaderValue, error) {
 	case wire.KindFloat32:
 		f, err := strconv.ParseFloat(s, 32)
 		if err != nil {
-			return bad(err)
+			return bad()
 		}
 		return client.Float32Value(float32(f)), nil
 	case wire.KindFloat64:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return bad(err)
+			return bad()
 		}
 		return client.Float64Value(f), nil
 	}
-	return bad(nil)
+	return bad()
 }
 
 // Bounds of one batch that message send builds from lines.
@@ -356,7 +356,7 @@ float64, or raw (VALUE in hex). Every message gets the same headers.`,
 			}
 			for {
 				lines, err := nextLines(in, batchSize)
-				for len(lines) > 0 {
+				if len(lines) > 0 {
 					msgs := make([]client.Message, 0, len(lines))
 					for _, l := range lines {
 						m, err := newMessage(l)
@@ -368,7 +368,6 @@ float64, or raw (VALUE in hex). Every message gets the same headers.`,
 					if err := send(msgs); err != nil {
 						return err
 					}
-					lines = nil
 				}
 				if errors.Is(err, io.EOF) {
 					break
@@ -719,7 +718,6 @@ type pollPrinter struct {
 	c             *cli
 	format        string
 	showPartition bool
-	header        bool
 }
 
 func (p *pollPrinter) print(res *client.PolledMessages) error {

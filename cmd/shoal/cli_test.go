@@ -596,6 +596,7 @@ func testCLIPartitions(t *testing.T, h *cliHarness) {
 	h.fails(t, `partition "x" is not a number from 0 to 4294967295`, "segment", "delete", "pa-s", "t", "x")
 
 	has(t, h.ok(t, "message", "flush", "pa-s", "t", "1", "--fsync"), "Flushed partition 1 of topic 't' in stream 'pa-s'")
+	h.fails(t, "partition 7 of topic 't' in stream 'pa-s' not found (it has 2 partitions)", "message", "flush", "pa-s", "t", "7")
 	h.fails(t, "topic 'nope' in stream 'pa-s' not found", "message", "flush", "pa-s", "nope", "0")
 }
 
