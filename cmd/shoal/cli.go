@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -94,8 +95,68 @@ func newClientCommands(env environment) []*cobra.Command {
 	}
 	for _, cmd := range cmds {
 		c.addFlags(cmd)
+		c.addNameCompletion(cmd)
 	}
 	return cmds
+}
+
+// addNameCompletion makes the commands under cmd whose arguments start
+// with STREAM (and TOPIC) complete them with the server's names.
+func (c *cli) addNameCompletion(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		c.addNameCompletion(sub)
+	}
+	if cmd.ValidArgsFunction != nil {
+		return
+	}
+	use := strings.Fields(cmd.Use)
+	if len(use) > 1 && use[1] == "STREAM" {
+		cmd.ValidArgsFunction = c.completeNames(len(use) > 2 && use[2] == "TOPIC")
+	}
+}
+
+// completeNames completes a stream name as the first argument and, with
+// withTopic, a topic name of that stream as the second, from the server.
+// It never asks for a password, and gives up after a few seconds.
+func (c *cli) completeNames(withTopic bool) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		const none = cobra.ShellCompDirectiveNoFileComp
+		if len(args) > 1 || (len(args) == 1 && !withTopic) {
+			return nil, none
+		}
+		t, err := c.resolve(cmd)
+		if err != nil || t.creds == nil {
+			return nil, none
+		}
+		if t.creds.username != "" {
+			p, ok := c.lookup(envPassword)
+			if !ok {
+				return nil, none
+			}
+			t.creds.password = p
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+		defer cancel()
+		s, err := c.dial(ctx, t)
+		if err != nil {
+			return nil, none
+		}
+		defer s.Close()
+		var names []cobra.Completion
+		if len(args) == 0 {
+			ss, _ := s.GetStreams(ctx)
+			for _, st := range ss {
+				names = append(names, st.Name)
+			}
+		} else if stream, err := parseID(args[0]); err == nil {
+			ts, _ := s.GetTopics(ctx, stream)
+			for _, tp := range ts {
+				names = append(names, tp.Name)
+			}
+		}
+		sort.Strings(names)
+		return names, none
+	}
 }
 
 // addFlags declares the connection and output flags on a top-level

@@ -186,11 +186,16 @@ func testCLIFollow(t *testing.T, h *cliHarness) {
 	// A group member following every partition, committing as it goes.
 	h.ok(t, "consumer-group", "create", "fo-s", "t", "g")
 	b = h.start(t, runOpts{}, "message", "poll", "fo-s", "t", "--group", "g", "--next", "--auto-commit", "--follow", "--interval", "20ms")
+	if l := b.waitLine(t, "OFFSET"); !strings.HasPrefix(l, "PARTITION  OFFSET") {
+		t.Errorf("follow table header: %q", l)
+	}
 	b.waitLine(t, "old")
-	h.ok(t, "message", "send", "fo-s", "t", "-p", "1", "p1-msg")
-	b.waitLine(t, "p1-msg")
-	if code, _ := b.interrupt(t); code != 0 {
-		t.Errorf("group follow after SIGINT: exit %d; stderr %s", code, b.err.String())
+	h.ok(t, "message", "send", "fo-s", "t", "-p", "1", "--header", "k:string:v", "p1-msg")
+	if l := b.waitLine(t, "p1-msg"); !strings.HasPrefix(l, "1          0            ") || !strings.HasSuffix(l, " {k=v} p1-msg") {
+		t.Errorf("followed row: %q", l)
+	}
+	if code, rest := b.interrupt(t); code != 0 || strings.Contains(rest, "OFFSET") {
+		t.Errorf("group follow after SIGINT: exit %d, more output %q; stderr %s", code, rest, b.err.String())
 	}
 	var off offsetView
 	decode(t, h.ok(t, "consumer-offset", "get", "fo-s", "t", "--group", "g", "-p", "1", "-o", "json"), &off)

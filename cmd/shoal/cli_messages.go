@@ -641,7 +641,7 @@ a JSON string (invalid UTF-8 becomes U+FFFD: use base64 for binary data).`,
 				ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 				defer stop()
 			}
-			p := &pollPrinter{c: c, format: format, showPartition: groupRotates}
+			p := &pollPrinter{c: c, format: format, showPartition: groupRotates, follow: follow}
 			polled := 0
 			// A one-shot group poll reads the assigned partitions in turn
 			// until one has messages.
@@ -713,11 +713,44 @@ a JSON string (invalid UTF-8 becomes U+FFFD: use base64 for binary data).`,
 }
 
 // pollPrinter prints polled messages as they come: one JSON object per
-// message and line, or table rows aligned per poll.
+// message and line, or table rows: aligned per poll, or with --follow in
+// fixed columns under one header (headers, if any, in braces before the
+// payload).
 type pollPrinter struct {
 	c             *cli
 	format        string
 	showPartition bool
+	follow        bool
+	headerDone    bool
+}
+
+// timestampText shows when a message was stored, to the microsecond.
+func timestampText(us uint64) string {
+	return micros(us).Local().Format("2006-01-02 15:04:05.000000")
+}
+
+// printFollowed prints rows in fixed columns, so that the polls of
+// --follow line up.
+func (p *pollPrinter) printFollowed(w io.Writer, res *client.PolledMessages) {
+	var b strings.Builder
+	if !p.headerDone {
+		if p.showPartition {
+			fmt.Fprintf(&b, "%-10s ", "PARTITION")
+		}
+		fmt.Fprintf(&b, "%-12s %-27s %s\n", "OFFSET", "TIMESTAMP", "PAYLOAD")
+		p.headerDone = true
+	}
+	for _, m := range res.Messages {
+		if p.showPartition {
+			fmt.Fprintf(&b, "%-10d ", res.PartitionID)
+		}
+		fmt.Fprintf(&b, "%-12d %-27s ", m.Offset, timestampText(m.Timestamp))
+		if h := headersText(m); h != "" {
+			b.WriteString("{" + h + "} ")
+		}
+		b.WriteString(encodePayload(p.format, m.Payload) + "\n")
+	}
+	io.WriteString(w, b.String())
 }
 
 func (p *pollPrinter) print(res *client.PolledMessages) error {
@@ -743,6 +776,10 @@ func (p *pollPrinter) print(res *client.PolledMessages) error {
 		}
 		return nil
 	}
+	if p.follow {
+		p.printFollowed(w, res)
+		return nil
+	}
 	hasHeaders := false
 	for _, m := range res.Messages {
 		hasHeaders = hasHeaders || len(m.Headers) > 0 || len(m.RawHeaders) > 0
@@ -757,7 +794,7 @@ func (p *pollPrinter) print(res *client.PolledMessages) error {
 	cols = append(cols, "PAYLOAD")
 	t := newTable(w, cols...)
 	for _, m := range res.Messages {
-		row := []string{u64(m.Offset), micros(m.Timestamp).Local().Format("2006-01-02 15:04:05.000000")}
+		row := []string{u64(m.Offset), timestampText(m.Timestamp)}
 		if p.showPartition {
 			row = append([]string{u32(res.PartitionID)}, row...)
 		}

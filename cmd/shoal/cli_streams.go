@@ -476,13 +476,20 @@ by name or numeric id (an argument made of digits is an id).`,
 			if err != nil {
 				return err
 			}
-			// GetTopics answers an unknown stream with no topics; GetStream
-			// tells the two apart and lists them too.
-			d, err := s.GetStream(ctx, stream)
+			ts, err := s.GetTopics(ctx, stream)
 			if err != nil {
 				return s.explain(ctx, err, subject{stream: args[0]})
 			}
-			views := newStreamDetailsView(d).Topics
+			if len(ts) == 0 {
+				// An unknown stream has no topics either.
+				if _, err := s.GetStream(ctx, stream); err != nil {
+					return s.explain(ctx, err, subject{stream: args[0]})
+				}
+			}
+			views := make([]topicView, 0, len(ts))
+			for _, th := range ts {
+				views = append(views, newTopicView(th))
+			}
 			sort.Slice(views, func(i, j int) bool { return views[i].ID < views[j].ID })
 			return c.emit(views, func(w io.Writer) { topicsTable(w, views) })
 		}),

@@ -474,6 +474,9 @@ func testCLIStreams(t *testing.T, h *cliHarness) {
 		t.Errorf("stream get by id %d: %+v", created.ID, got)
 	}
 	h.fails(t, "stream 'st-none' not found", "stream", "get", "st-none")
+	// Shell completion of stream and topic names, from the server.
+	has(t, "\n"+h.ok(t, "__complete", "stream", "get", ""), "\nst-a\n", "\nst-b\n", "\n:4\n")
+	has(t, h.ok(t, "__complete", "message", "poll", "st-a", ""), "tp\n:4\n")
 	h.fails(t, "stream 4000000 not found", "stream", "get", "4000000")
 
 	has(t, h.ok(t, "stream", "update", "st-b", "st-c"), "Renamed stream 'st-b' to 'st-c'")
