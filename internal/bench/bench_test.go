@@ -455,3 +455,12 @@ func TestVerifierOffsets(t *testing.T) {
 		t.Errorf("errors %q", st.errs)
 	}
 }
+
+func TestNiceTicks(t *testing.T) {
+	for _, tc := range []struct{ lo, hi float64 }{{0, 249}, {0, 1}, {0, 0.03}, {3.2, 41.7}, {0, 1e6}} {
+		ts := niceTicks(tc.lo, tc.hi, 6)
+		if len(ts) < 2 || ts[0] > tc.lo || ts[len(ts)-1] < tc.hi || len(ts) > 13 {
+			t.Errorf("niceTicks(%v, %v) = %v", tc.lo, tc.hi, ts)
+		}
+	}
+}

@@ -246,7 +246,8 @@ const (
 	legendRowHeight, legendItemWidth = 16, 250
 )
 
-// niceTicks returns about n round tick values covering [lo, hi].
+// niceTicks returns about n round tick values from the first at or below
+// lo to the first at or above hi.
 func niceTicks(lo, hi float64, n int) []float64 {
 	if hi <= lo {
 		hi = lo + 1
@@ -261,10 +262,12 @@ func niceTicks(lo, hi float64, n int) []float64 {
 		}
 	}
 	var ts []float64
-	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+	for v := math.Floor(lo/step+1e-9) * step; ; v += step {
 		ts = append(ts, v)
+		if v >= hi-step*1e-9 {
+			return ts
+		}
 	}
-	return ts
 }
 
 func fmtTick(v float64) string {
@@ -329,7 +332,9 @@ func lineChart(b *strings.Builder, title, xlab, ylab string, lines []plotLine, x
 	}
 	if xticks == nil {
 		for _, v := range niceTicks(xmin, xmax, 10) {
-			xticks = append(xticks, tick{v, fmtTick(v)})
+			if v >= xmin && v <= xmax {
+				xticks = append(xticks, tick{v, fmtTick(v)})
+			}
 		}
 	}
 	for _, t := range xticks {
