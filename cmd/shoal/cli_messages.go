@@ -329,6 +329,9 @@ float64, or raw (VALUE in hex). Every message gets the same headers.`,
 			}
 
 			in := c.stdin()
+			if _, tty := c.terminal(); tty && (file == "" || file == "-") {
+				fmt.Fprintln(c.env.stderr, "Reading messages from the terminal, one a line; end with Ctrl-D.")
+			}
 			if file != "" && file != "-" {
 				f, err := os.Open(file)
 				if err != nil {
