@@ -188,7 +188,11 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool)
 	}
 	seq = l.mu.nextSeq
 	l.mu.nextSeq++
-	l.frameSize.Store(int64(f.fb.BodyLen() + journal.FrameHeaderSize))
+	// The preparer sizes the next buffers for the largest recent frame
+	// (decaying slowly), so a frame rarely outgrows its buffer: growing
+	// moves the whole frame, under the log's lock.
+	size := int64(f.fb.BodyLen() + journal.FrameHeaderSize)
+	l.frameSize.Store(max(size, l.frameSize.Load()*15/16))
 	l.mu.open = l.newOpenFrame()
 	return f, seq, true
 }

@@ -316,7 +316,7 @@ type Log struct {
 	sealDone  chan struct{} // closed when the sealer has exited
 	blocks    *blockCache
 	spare     chan []byte  // a frame buffer made ready by the preparer
-	frameSize atomic.Int64 // size of the last frame cut
+	frameSize atomic.Int64 // the largest recent frame's size (decaying)
 	prepDone  chan struct{}
 	tailBytes atomic.Int64 // unsealed bytes held in memory, all partitions
 

@@ -451,9 +451,35 @@ func (b *Backend) newTemp(dir string) (*tempFile, error) {
 }
 
 func (t *tempFile) Write(p []byte) (int, error) {
-	n, err := t.f.Write(p)
+	n, err := writeChunked(t.f, p, -1)
 	_, _ = t.hash.Write(p[:n])
 	return n, err
+}
+
+// writeChunk is the largest single write: measured on Linux (ext4 on a
+// virtual disk), 4 MiB written as four 1 MiB writes and then synced went
+// twice as fast as one 4 MiB write and the same sync.
+const writeChunk = 1 << 20
+
+// writeChunked writes p in writeChunk pieces, at off (or at the file's
+// offset when off < 0).
+func writeChunked(f *os.File, p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		end := min(done+writeChunk, len(p))
+		var n int
+		var err error
+		if off < 0 {
+			n, err = f.Write(p[done:end])
+		} else {
+			n, err = f.WriteAt(p[done:end], off+int64(done))
+		}
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // seal fsyncs the temp file and stores its ETag; it returns the ETag.
@@ -685,7 +711,7 @@ type appender struct {
 }
 
 func (a *appender) Append(p []byte) error {
-	n, err := a.f.WriteAt(p, a.size)
+	n, err := writeChunked(a.f, p, a.size)
 	a.size += int64(n)
 	if err != nil {
 		return err
