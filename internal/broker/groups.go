@@ -88,6 +88,23 @@ func (b *Broker) lookupGroupLocked(stream, topic, group Ident) (*Stream, *Topic,
 	return st, t, g, nil
 }
 
+// groupForLocked resolves a group and then checks that the session may do
+// a on its topic: a missing stream, topic or group is reported before a
+// denial, as the reference server does. The caller holds b.mu.
+func (b *Broker) groupForLocked(s *Session, a auth.Action, stream, topic, group Ident) (*Stream, *Topic, *Group, error) {
+	st, t, g, err := b.lookupGroupLocked(stream, topic, group)
+	if err != nil {
+		if lerr := loggedIn(s); lerr != nil {
+			return nil, nil, nil, lerr
+		}
+		return nil, nil, nil, err
+	}
+	if err := b.authorizeLocked(s, a, st.ID, t.ID); err != nil {
+		return nil, nil, nil, err
+	}
+	return st, t, g, nil
+}
+
 // CreateGroup creates a consumer group; ids are never reused in a topic.
 func (b *Broker) CreateGroup(ctx context.Context, s *Session, stream, topic Ident, name string) (GroupInfo, error) {
 	if !validName(name) {
@@ -121,21 +138,11 @@ func (b *Broker) CreateGroup(ctx context.Context, s *Session, stream, topic Iden
 func (b *Broker) GetGroup(s *Session, stream, topic, group Ident) (GroupInfo, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	st, t, g, err := b.lookupGroupLocked(stream, topic, group)
-	if aerr := b.authorizeLocked(s, auth.ActionReadConsumerGroup, streamID(st), topicID(t)); aerr != nil {
-		return GroupInfo{}, aerr
-	}
+	_, t, g, err := b.groupForLocked(s, auth.ActionReadConsumerGroup, stream, topic, group)
 	if err != nil {
 		return GroupInfo{}, err
 	}
 	return groupInfo(t, g), nil
-}
-
-func topicID(t *Topic) uint32 {
-	if t == nil {
-		return ^uint32(0)
-	}
-	return t.ID
 }
 
 // Groups lists a topic's groups in id order.
@@ -143,10 +150,13 @@ func (b *Broker) Groups(s *Session, stream, topic Ident) ([]GroupInfo, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	st, t, err := b.lookupLocked(stream, topic)
-	if aerr := b.authorizeLocked(s, auth.ActionReadConsumerGroup, streamID(st), topicID(t)); aerr != nil {
-		return nil, aerr
-	}
 	if err != nil {
+		if lerr := loggedIn(s); lerr != nil {
+			return nil, lerr
+		}
+		return nil, err
+	}
+	if err := b.authorizeLocked(s, auth.ActionReadConsumerGroup, st.ID, t.ID); err != nil {
 		return nil, err
 	}
 	var out []GroupInfo
@@ -177,10 +187,7 @@ func (b *Broker) DeleteGroup(ctx context.Context, s *Session, stream, topic, gro
 func (b *Broker) JoinGroup(s *Session, stream, topic, group Ident) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st, t, g, err := b.lookupGroupLocked(stream, topic, group)
-	if aerr := b.authorizeLocked(s, auth.ActionJoinConsumerGroup, streamID(st), topicID(t)); aerr != nil {
-		return aerr
-	}
+	st, t, g, err := b.groupForLocked(s, auth.ActionJoinConsumerGroup, stream, topic, group)
 	if err != nil {
 		return err
 	}
@@ -206,10 +213,7 @@ func (b *Broker) JoinGroup(s *Session, stream, topic, group Ident) error {
 func (b *Broker) LeaveGroup(s *Session, stream, topic, group Ident) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st, t, g, err := b.lookupGroupLocked(stream, topic, group)
-	if aerr := b.authorizeLocked(s, auth.ActionJoinConsumerGroup, streamID(st), topicID(t)); aerr != nil {
-		return aerr
-	}
+	_, t, g, err := b.groupForLocked(s, auth.ActionJoinConsumerGroup, stream, topic, group)
 	if err != nil {
 		return err
 	}
@@ -226,12 +230,12 @@ func (b *Broker) SyncGroup(s *Session, stream, topic, group Ident) (Assignment, 
 	b.completeRevocations()
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	st, t, g, err := b.lookupGroupLocked(stream, topic, group)
-	if aerr := b.authorizeLocked(s, auth.ActionJoinConsumerGroup, streamID(st), topicID(t)); aerr != nil {
-		return Assignment{}, false, aerr
+	_, _, g, err := b.groupForLocked(s, auth.ActionJoinConsumerGroup, stream, topic, group)
+	if k := KindOf(err); k == KindUnauthorized || k == KindUnauthenticated {
+		return Assignment{}, false, err
 	}
 	if err != nil {
-		return Assignment{}, false, nil
+		return Assignment{}, false, nil // not a member of a group that is not there
 	}
 	m := findMember(g, s)
 	if m == nil {

@@ -53,8 +53,8 @@ func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Pa
 	st, t, err := b.lookupLocked(stream, topic)
 	if err != nil {
 		b.mu.RUnlock()
-		if aerr := b.authorize(s, auth.ActionSendMessages, ^uint32(0), 0); aerr != nil {
-			return Confirmation{}, aerr
+		if lerr := loggedIn(s); lerr != nil {
+			return Confirmation{}, lerr
 		}
 		return Confirmation{}, errf(KindNotFound, "%v", err)
 	}
@@ -153,16 +153,19 @@ func (b *Broker) Poll(ctx context.Context, s *Session, req PollRequest) (PollRes
 	b.mu.RLock()
 	st, t, err := b.lookupLocked(req.Stream, req.Topic)
 	isGroup := req.Consumer.Kind == ConsumerGroup
-	if aerr := b.authorizeLocked(s, auth.ActionPollMessages, streamID(st), topicID(t)); aerr != nil {
-		b.mu.RUnlock()
-		return PollResult{}, aerr
-	}
 	if err != nil {
 		b.mu.RUnlock()
+		if err := loggedIn(s); err != nil {
+			return PollResult{}, err
+		}
 		if isGroup {
 			return PollResult{Partition: resyncPartition, Resync: true}, nil
 		}
 		return PollResult{}, err
+	}
+	if aerr := b.authorizeLocked(s, auth.ActionPollMessages, st.ID, t.ID); aerr != nil {
+		b.mu.RUnlock()
+		return PollResult{}, aerr
 	}
 	pid := req.Partition
 	var g *Group
@@ -329,11 +332,14 @@ type OffsetInfo struct {
 // command. notFound is the error for an unresolvable namespace.
 func (b *Broker) resolveOffsetTargetLocked(s *Session, c Consumer, stream, topic Ident, partition uint32, a auth.Action) (st *Stream, t *Topic, p *Partition, key uint32, err error) {
 	st, t, err = b.lookupLocked(stream, topic)
-	if aerr := b.authorizeLocked(s, a, streamID(st), topicID(t)); aerr != nil {
-		return nil, nil, nil, 0, aerr
-	}
 	if err != nil {
+		if lerr := loggedIn(s); lerr != nil {
+			return nil, nil, nil, 0, lerr
+		}
 		return nil, nil, nil, 0, err
+	}
+	if aerr := b.authorizeLocked(s, a, st.ID, t.ID); aerr != nil {
+		return nil, nil, nil, 0, aerr
 	}
 	key = c.Key
 	if c.Kind == ConsumerGroup {

@@ -171,6 +171,16 @@ func (st *state) userByName(name string) *User {
 	return nil
 }
 
+// loggedIn returns KindUnauthenticated if the session has no user. A
+// missing stream, topic or group is reported before a permission check (as
+// the reference server does), but only to a logged-in session.
+func loggedIn(s *Session) error {
+	if _, ok := s.User(); !ok {
+		return errf(KindUnauthenticated, "not logged in")
+	}
+	return nil
+}
+
 // authorize checks that the session's user may do a on stream/topic. The
 // caller holds b.mu (read).
 func (b *Broker) authorizeLocked(s *Session, a auth.Action, stream, topic uint32) error {

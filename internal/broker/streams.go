@@ -132,7 +132,7 @@ func (b *Broker) GetStream(s *Session, id Ident) (StreamInfo, error) {
 	defer b.mu.RUnlock()
 	st := b.resolveStreamLocked(id)
 	if st == nil {
-		if err := b.authorizeLocked(s, auth.ActionReadStream, 0, 0); err != nil {
+		if err := loggedIn(s); err != nil {
 			return StreamInfo{}, err
 		}
 		return StreamInfo{}, errf(KindStreamNotFound, "stream %s not found", id)

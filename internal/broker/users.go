@@ -140,16 +140,7 @@ func (b *Broker) UpdateUser(ctx context.Context, s *Session, id Ident, username 
 func (b *Broker) DeleteUser(ctx context.Context, s *Session, id Ident) error {
 	b.writeMu.Lock()
 	defer b.writeMu.Unlock()
-	b.mu.RLock()
-	err := b.authorizeLocked(s, auth.ActionManageUsers, 0, 0)
-	u := b.resolveUserLocked(id)
-	if err == nil && u == nil {
-		err = errf(KindNotFound, "user %s not found", id)
-	}
-	if err == nil && u.ID == 0 {
-		err = errf(KindCannotDeleteUser, "the root user cannot be deleted")
-	}
-	b.mu.RUnlock()
+	u, err := b.userToManage(s, id, errf(KindCannotDeleteUser, "the root user cannot be deleted"))
 	if err != nil {
 		return err
 	}
@@ -158,6 +149,25 @@ func (b *Broker) DeleteUser(ctx context.Context, s *Session, id Ident) error {
 	}
 	b.logoutUser(u.ID)
 	return nil
+}
+
+// userToManage resolves the user a manage_users change is about; rootErr
+// is the error when that is the root user, who cannot be changed so (nil:
+// root may be). The caller holds writeMu.
+func (b *Broker) userToManage(s *Session, id Ident, rootErr error) (*User, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if err := b.authorizeLocked(s, auth.ActionManageUsers, 0, 0); err != nil {
+		return nil, err
+	}
+	u := b.resolveUserLocked(id)
+	if u == nil {
+		return nil, errf(KindNotFound, "user %s not found", id)
+	}
+	if u.ID == 0 && rootErr != nil {
+		return nil, rootErr
+	}
+	return u, nil
 }
 
 // logoutUser ends the logins of a deleted user.
@@ -179,16 +189,7 @@ func (b *Broker) logoutUser(uid uint32) {
 func (b *Broker) UpdatePermissions(ctx context.Context, s *Session, id Ident, perms *auth.Permissions) error {
 	b.writeMu.Lock()
 	defer b.writeMu.Unlock()
-	b.mu.RLock()
-	err := b.authorizeLocked(s, auth.ActionManageUsers, 0, 0)
-	u := b.resolveUserLocked(id)
-	if err == nil && u == nil {
-		err = errf(KindNotFound, "user %s not found", id)
-	}
-	if err == nil && u.ID == 0 {
-		err = errf(KindCannotChangePermissions, "the root user's permissions cannot be changed")
-	}
-	b.mu.RUnlock()
+	u, err := b.userToManage(s, id, errf(KindCannotChangePermissions, "the root user's permissions cannot be changed"))
 	if err != nil {
 		return err
 	}

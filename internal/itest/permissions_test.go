@@ -2,6 +2,7 @@ package itest
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/shoalstream/shoal/client"
@@ -112,11 +113,12 @@ func TestPermissions(t *testing.T) {
 			"store offset":  func() error { return storeOffset(ctx, sender, "orders", 0) },
 			"delete offset": func() error { return deleteOffset(ctx, sender, "orders") },
 			"group poll":    func() error { _, err := sender.PollMessages(ctx, groupPoll("orders")); return err },
-			"send to missing": func() error {
-				_, err := sender.SendMessages(ctx, name("nope"), name("t"), client.PartitionID(0), one)
-				return err
-			},
 		})
+		// A missing stream is reported before the permission check, as the
+		// reference server's admission does (messages.md §1.7).
+		if _, err := sender.SendMessages(ctx, name("nope"), name("t"), client.PartitionID(0), one); !errors.Is(err, client.ErrResourceNotFound) {
+			t.Fatalf("sender: send to a missing stream: %v, want resource_not_found", err)
+		}
 
 		// The reader reads everything and writes nothing.
 		if ss := must[[]client.Stream](t)(reader.GetStreams(ctx)); len(ss) != 2 {
