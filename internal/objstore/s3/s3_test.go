@@ -327,3 +327,53 @@ func TestContainerCredentialsAgainstRealServer(t *testing.T) {
 		t.Fatal("a wrong secret was accepted")
 	}
 }
+
+// A Put's body is covered by a CRC-32C the server checks, not by the
+// signature (UNSIGNED-PAYLOAD): a body changed on the way is refused, not
+// stored.
+func TestPutBodyChecksum(t *testing.T) {
+	o := s3test.Options(t)
+	rec, proxyURL := newRecorder(t, o.Endpoint)
+	o.Endpoint = proxyURL
+	s := open(t, o)
+	var sawUnsigned, sawCRC bool
+	corrupt := false
+	rec.mu.Lock()
+	rec.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut {
+			return false
+		}
+		rec.mu.Lock()
+		sawUnsigned = r.Header.Get("X-Amz-Content-Sha256") == "UNSIGNED-PAYLOAD"
+		sawCRC = r.Header.Get("X-Amz-Checksum-Crc32c") != ""
+		flip := corrupt
+		rec.mu.Unlock()
+		if flip {
+			body, _ := io.ReadAll(r.Body)
+			body[len(body)/2] ^= 0xff
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		return false
+	}
+	rec.mu.Unlock()
+	data := bytes.Repeat([]byte("journal frame "), 1000)
+	if _, err := s.Put(t.Context(), "ok", data, objstore.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	if !sawUnsigned || !sawCRC {
+		t.Errorf("PUT headers: unsigned payload %v, CRC-32C %v", sawUnsigned, sawCRC)
+	}
+	corrupt = true
+	rec.mu.Unlock()
+	if _, err := s.Put(t.Context(), "bad", data, objstore.Condition{}); err == nil {
+		t.Fatal("a body changed on the way was stored")
+	}
+	if _, err := s.Head(t.Context(), "bad"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("the corrupted object exists: %v", err)
+	}
+	got, err := s.Get(t.Context(), "ok")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("get: %d bytes, %v", len(got), err)
+	}
+}

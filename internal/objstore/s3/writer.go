@@ -124,6 +124,7 @@ func (w *writer) sendPart() error {
 	if uploadID == "" {
 		out, err := w.b.client.CreateMultipartUpload(w.wctx, &s3.CreateMultipartUploadInput{
 			Bucket: aws.String(w.b.opts.Bucket), Key: aws.String(w.b.objectKey(w.key)),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c, // each part's body is checked, see Put
 		})
 		if err != nil {
 			err = fmt.Errorf("create multipart upload: %w", classify(err))
@@ -179,7 +180,8 @@ func (w *writer) upload(uploadID string, num int32, data []byte) {
 		Bucket: aws.String(w.b.opts.Bucket), Key: aws.String(w.b.objectKey(w.key)),
 		UploadId: aws.String(uploadID), PartNumber: aws.Int32(num),
 		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
-	})
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+	}, s3.WithAPIOptions(unsignedPayload))
 	if err != nil {
 		w.fail(fmt.Errorf("upload part %d: %w", num, classify(err)))
 		return
@@ -187,7 +189,7 @@ func (w *writer) upload(uploadID string, num int32, data []byte) {
 	w.mu.Lock()
 	// The quotes S3 puts around ETags are stripped before
 	// CompleteMultipartUpload: some S3-compatible servers want them bare.
-	w.mu.parts = append(w.mu.parts, types.CompletedPart{ETag: aws.String(objstore.NormalizeETag(aws.ToString(out.ETag))), PartNumber: aws.Int32(num)})
+	w.mu.parts = append(w.mu.parts, types.CompletedPart{ETag: aws.String(objstore.NormalizeETag(aws.ToString(out.ETag))), PartNumber: aws.Int32(num), ChecksumCRC32C: out.ChecksumCRC32C})
 	w.mu.Unlock()
 }
 
