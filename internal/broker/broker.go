@@ -67,9 +67,10 @@ type Options struct {
 
 // Broker is the domain state of one server. It is safe for concurrent use.
 type Broker struct {
-	opts Options
-	log  *logstore.Log
-	lg   *slog.Logger
+	opts  Options
+	log   *logstore.Log
+	lg    *slog.Logger
+	store *objstore.Store
 
 	// writeMu serializes metadata changes from validation to apply.
 	writeMu sync.Mutex
@@ -123,7 +124,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Broker, er
 		opts.Logger = slog.Default()
 	}
 	b := &Broker{
-		opts: opts, lg: opts.Logger, st: newState(),
+		opts: opts, lg: opts.Logger, st: newState(), store: store,
 		clients: map[uint32]*Session{}, rr: map[[2]uint32]uint32{}, start: opts.Now(),
 	}
 	lo := opts.Log

@@ -12,8 +12,11 @@ import (
 type Stats struct {
 	Streams, Topics, Partitions, Segments, Groups, Clients uint32
 	Messages, Size                                         uint64
-	Start                                                  time.Time
-	Storage                                                string
+	// StoreRead and StoreWritten are the bytes read from and written to
+	// the store since start.
+	StoreRead, StoreWritten uint64
+	Start                   time.Time
+	Storage                 string
 }
 
 // Stats counts what the broker holds.
@@ -23,7 +26,9 @@ func (b *Broker) Stats(s *Session) (Stats, error) {
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	st := Stats{Start: b.start, Storage: b.opts.Storage, Clients: uint32(b.ClientCount())}
+	ss := b.store.Stats()
+	st := Stats{Start: b.start, Storage: b.opts.Storage, Clients: uint32(b.ClientCount()),
+		StoreRead: ss.BytesRead, StoreWritten: ss.BytesWritten}
 	for _, s := range b.st.Streams {
 		st.Streams++
 		for _, t := range s.Topics {

@@ -345,6 +345,13 @@ func TestStreamsTopicsMessages(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	var st wire.Stats
+	if err := st.Decode(c.ok(wire.CmdGetStats, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if st.StreamsCount != 1 || st.TopicsCount != 1 || st.PartitionsCount != 3 || st.MessagesCount != 6 || st.WrittenBytes == 0 || st.ClientsCount != 1 {
+		t.Fatalf("stats %+v", st)
+	}
 	ts.stop(t)
 	ts2 := startServer(t, back, Options{})
 	c2 := dial(t, ts2)

@@ -30,7 +30,7 @@ func (c *conn) stats(req wire.Request) {
 	st := wire.Stats{
 		ProcessID: uint32(os.Getpid()), MemoryUsage: ms.Sys,
 		RunTime: uint64(time.Since(bs.Start).Microseconds()), StartTime: uint64(bs.Start.UnixMicro()),
-		MessagesSizeBytes: bs.Size, StreamsCount: bs.Streams, TopicsCount: bs.Topics, PartitionsCount: bs.Partitions,
+		ReadBytes: bs.StoreRead, WrittenBytes: bs.StoreWritten, MessagesSizeBytes: bs.Size, StreamsCount: bs.Streams, TopicsCount: bs.Topics, PartitionsCount: bs.Partitions,
 		SegmentsCount: bs.Segments, MessagesCount: bs.Messages, ClientsCount: bs.Clients, ConsumerGroupsCount: bs.Groups,
 		OSName: runtime.GOOS, ServerVersion: c.s.opts.Version + " (storage: " + bs.Storage + ")",
 		ThreadsCount: uint32(runtime.NumGoroutine()),
