@@ -1,5 +1,5 @@
 // Package bench is shoal's benchmark, behind `shoal bench`: the workloads
-// of the Iggy benchmark (shared/protocol/messages.md §7), run through the
+// of the Iggy benchmark (messages.md §7 of the protocol specification), run through the
 // public client against any server that speaks the protocol, with the
 // figures that benchmark reports, and a measurement of what the server's
 // storage can do without the server in the way.
