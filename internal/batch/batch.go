@@ -148,6 +148,9 @@ func Validate(b []byte) (Header, error) {
 		if err != nil {
 			return Header{}, err
 		}
+		if f.delta != i {
+			return Header{}, invalid("message %d has offset_delta %d", i, f.delta)
+		}
 		if sum := xxh3.Hash(b[pos+8 : pos+f.size]); sum != f.checksum {
 			return Header{}, fmt.Errorf("%w: %w: message %d: stored %#x, computed %#x", ErrInvalid, ErrChecksum, i, f.checksum, sum)
 		}
@@ -164,22 +167,21 @@ func Validate(b []byte) (Header, error) {
 	return h, nil
 }
 
-// frame is what Validate and Messages need of a frame header.
+// frame is what Validate, Walk and Slice need of a frame header.
 type frame struct {
 	checksum uint64
-	size     int // FrameHeaderSize + payload + user headers
+	delta    uint32 // offset_delta
+	size     int    // FrameHeaderSize + payload + user headers
 }
 
-// frameAt decodes and bounds-checks the i-th frame at pos.
+// frameAt decodes and bounds-checks the i-th frame at pos (its reserved
+// field must be zero; the offset delta is the caller's to check).
 func frameAt(b []byte, pos int, i uint32) (frame, error) {
 	if len(b)-pos < FrameHeaderSize {
 		return frame{}, invalid("message %d: %d bytes left, shorter than a frame header", i, len(b)-pos)
 	}
 	le := binary.LittleEndian
 	fh := b[pos : pos+FrameHeaderSize]
-	if delta := le.Uint32(fh[fOffOffsetDelta:]); delta != i {
-		return frame{}, invalid("message %d has offset_delta %d", i, delta)
-	}
 	if le.Uint64(fh[fOffReserved:]) != 0 {
 		return frame{}, invalid("message %d: reserved field is not zero", i)
 	}
@@ -187,7 +189,7 @@ func frameAt(b []byte, pos int, i uint32) (frame, error) {
 	if body > uint64(len(b)-pos-FrameHeaderSize) {
 		return frame{}, invalid("message %d: %d bytes of payload and headers, only %d left", i, body, len(b)-pos-FrameHeaderSize)
 	}
-	return frame{checksum: le.Uint64(fh[fOffChecksum:]), size: FrameHeaderSize + int(body)}, nil
+	return frame{checksum: le.Uint64(fh[fOffChecksum:]), delta: le.Uint32(fh[fOffOffsetDelta:]), size: FrameHeaderSize + int(body)}, nil
 }
 
 // writeChecksumPrefix feeds the header fields the batch checksum covers.
@@ -240,39 +242,9 @@ type Message struct {
 	Frame []byte
 }
 
-// Messages iterates over the messages of a batch that passed Validate.
-func Messages(b []byte) iter.Seq[Message] {
-	return func(yield func(Message) bool) {
-		h, err := ParseHeader(b)
-		if err != nil {
-			return
-		}
-		le := binary.LittleEndian
-		pos := HeaderSize
-		for i := uint32(0); i < h.Count; i++ {
-			f, err := frameAt(b, pos, i)
-			if err != nil {
-				return
-			}
-			fb := b[pos : pos+f.size]
-			pl := int(le.Uint32(fb[fOffPayloadLen:]))
-			m := Message{
-				Offset:          h.BaseOffset + uint64(i),
-				Timestamp:       h.BaseTimestamp,
-				OriginTimestamp: h.OriginTimestamp + uint64(le.Uint32(fb[fOffTimestampDelta:])),
-				Checksum:        f.checksum,
-				Payload:         fb[FrameHeaderSize : FrameHeaderSize+pl],
-				UserHeaders:     fb[FrameHeaderSize+pl:],
-				Frame:           fb,
-			}
-			copy(m.ID[:], fb[fOffID:fOffID+16])
-			if !yield(m) {
-				return
-			}
-			pos += f.size
-		}
-	}
-}
+// Messages iterates over the messages of a batch that passed Validate
+// (see Walk for the rules; here Offset = base_offset + index).
+func Messages(b []byte) iter.Seq[Message] { return Records(b) }
 
 // NewMessage is the input of Build.
 type NewMessage struct {

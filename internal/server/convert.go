@@ -36,36 +36,19 @@ func consumer(c wire.Consumer) broker.Consumer {
 	return broker.Consumer{Kind: broker.ConsumerSingle, Key: wire.ConsumerKey(c.ID)}
 }
 
+// authPerms and wirePerms convert between the protocol's permissions and
+// the domain's: the two models have the same shape (the global and topic
+// flag structs convert directly; only the maps differ in type).
 func authPerms(p *wire.Permissions) *auth.Permissions {
 	if p == nil {
 		return nil
 	}
-	g := p.Global
-	out := &auth.Permissions{Global: auth.Global{
-		ManageServers: g.ManageServers, ReadServers: g.ReadServers, ManageUsers: g.ManageUsers, ReadUsers: g.ReadUsers,
-		ManageStreams: g.ManageStreams, ReadStreams: g.ReadStreams, ManageTopics: g.ManageTopics, ReadTopics: g.ReadTopics,
-		PollMessages: g.PollMessages, SendMessages: g.SendMessages,
-	}}
-	if len(p.Streams) > 0 {
-		out.Streams = map[uint32]*auth.StreamPerms{}
-	}
-	for id, s := range p.Streams {
-		if s == nil {
-			continue
-		}
-		sp := &auth.StreamPerms{ManageStream: s.ManageStream, ReadStream: s.ReadStream, ManageTopics: s.ManageTopics,
-			ReadTopics: s.ReadTopics, PollMessages: s.PollMessages, SendMessages: s.SendMessages}
-		if len(s.Topics) > 0 {
-			sp.Topics = map[uint32]*auth.TopicPerms{}
-		}
-		for tid, t := range s.Topics {
-			if t == nil {
-				continue
-			}
-			sp.Topics[tid] = &auth.TopicPerms{ManageTopic: t.ManageTopic, ReadTopic: t.ReadTopic, PollMessages: t.PollMessages, SendMessages: t.SendMessages}
-		}
-		out.Streams[id] = sp
-	}
+	out := &auth.Permissions{Global: auth.Global(p.Global)}
+	out.Streams = convertByID(p.Streams, func(s *wire.StreamPermissions) *auth.StreamPerms {
+		return &auth.StreamPerms{ManageStream: s.ManageStream, ReadStream: s.ReadStream, ManageTopics: s.ManageTopics,
+			ReadTopics: s.ReadTopics, PollMessages: s.PollMessages, SendMessages: s.SendMessages,
+			Topics: convertByID(s.Topics, func(t *wire.TopicPermissions) *auth.TopicPerms { c := auth.TopicPerms(*t); return &c })}
+	})
 	return out
 }
 
@@ -73,31 +56,26 @@ func wirePerms(p *auth.Permissions) *wire.Permissions {
 	if p == nil {
 		return nil
 	}
-	g := p.Global
-	out := &wire.Permissions{Global: wire.GlobalPermissions{
-		ManageServers: g.ManageServers, ReadServers: g.ReadServers, ManageUsers: g.ManageUsers, ReadUsers: g.ReadUsers,
-		ManageStreams: g.ManageStreams, ReadStreams: g.ReadStreams, ManageTopics: g.ManageTopics, ReadTopics: g.ReadTopics,
-		PollMessages: g.PollMessages, SendMessages: g.SendMessages,
-	}}
-	if len(p.Streams) > 0 {
-		out.Streams = map[uint32]*wire.StreamPermissions{}
+	out := &wire.Permissions{Global: wire.GlobalPermissions(p.Global)}
+	out.Streams = convertByID(p.Streams, func(s *auth.StreamPerms) *wire.StreamPermissions {
+		return &wire.StreamPermissions{ManageStream: s.ManageStream, ReadStream: s.ReadStream, ManageTopics: s.ManageTopics,
+			ReadTopics: s.ReadTopics, PollMessages: s.PollMessages, SendMessages: s.SendMessages,
+			Topics: convertByID(s.Topics, func(t *auth.TopicPerms) *wire.TopicPermissions { c := wire.TopicPermissions(*t); return &c })}
+	})
+	return out
+}
+
+// convertByID converts a permission map by id, skipping nil entries; an
+// empty map stays nil.
+func convertByID[A, B any](in map[uint32]*A, conv func(*A) *B) map[uint32]*B {
+	if len(in) == 0 {
+		return nil
 	}
-	for id, s := range p.Streams {
-		if s == nil {
-			continue
+	out := make(map[uint32]*B, len(in))
+	for id, v := range in {
+		if v != nil {
+			out[id] = conv(v)
 		}
-		sp := &wire.StreamPermissions{ManageStream: s.ManageStream, ReadStream: s.ReadStream, ManageTopics: s.ManageTopics,
-			ReadTopics: s.ReadTopics, PollMessages: s.PollMessages, SendMessages: s.SendMessages}
-		if len(s.Topics) > 0 {
-			sp.Topics = map[uint32]*wire.TopicPermissions{}
-		}
-		for tid, t := range s.Topics {
-			if t == nil {
-				continue
-			}
-			sp.Topics[tid] = &wire.TopicPermissions{ManageTopic: t.ManageTopic, ReadTopic: t.ReadTopic, PollMessages: t.PollMessages, SendMessages: t.SendMessages}
-		}
-		out.Streams[id] = sp
 	}
 	return out
 }

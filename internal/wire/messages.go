@@ -277,16 +277,17 @@ func (p *PollReply) Decode(b []byte) error {
 		if len(rest) < batch.HeaderSize {
 			return Malformed("poll record at offset %d: %d bytes, shorter than a batch header", pos, len(rest))
 		}
-		n := binary.LittleEndian.Uint64(rest[recOffLength:])
+		h, _ := batch.ParseHeader(rest) // long enough: checked above
+		n := h.Length
 		if n < batch.HeaderSize || n > uint64(len(rest)) {
 			return Malformed("poll record at offset %d: batch_length %d outside [%d, %d]", pos, n, batch.HeaderSize, len(rest))
 		}
 		rec := rest[:n:n]
-		c, err := walkRecord(rec, nil)
+		c, err := batch.Walk(rec, nil)
 		if err != nil {
 			return Malformed("poll record at offset %d: %s", pos, err)
 		}
-		frames += c
+		frames += uint64(c)
 		v.Batches = append(v.Batches, rec)
 		pos += int(n)
 	}
@@ -301,90 +302,28 @@ func (p *PollReply) Decode(b []byte) error {
 // resolves them: Offset = base_offset + offset_delta, Timestamp = the
 // record's base_timestamp, OriginTimestamp = origin_timestamp +
 // timestamp_delta. It stops at the first malformed frame (none, after a
-// successful Decode). The messages alias the records.
-//
-// batch.Messages cannot be used here: it walks stored batches, whose
-// offset deltas must run 0..N-1, which a sliced record's do not.
+// successful Decode). The messages alias the records. (batch.Walk reads
+// the records: unlike a stored batch, a sliced record's offset deltas
+// need not start at 0.)
 func (p *PollReply) Messages() iter.Seq[batch.Message] {
 	return func(yield func(batch.Message) bool) {
 		for _, rec := range p.Batches {
-			if len(rec) < batch.HeaderSize {
-				return
-			}
-			if _, err := walkRecord(rec, yield); err != nil {
+			stopped := false
+			_, err := batch.Walk(rec, func(m batch.Message) bool {
+				stopped = !yield(m)
+				return !stopped
+			})
+			if stopped || err != nil {
 				return
 			}
 		}
 	}
 }
 
-// Byte offsets of the batch layout that poll records and slices need.
-// They are the protocol's (messages.md §1.3, §1.4; package batch holds
-// the same); never change them.
-const (
-	recOffLength     = 32
-	recOffCount      = 48
-	recOffChecksum   = 40
-	frOffChecksum    = 0
-	frOffID          = 8
-	frOffOffsetDelta = 24
-	frOffTSDelta     = 28
-	frOffHeadersLen  = 32
-	frOffPayloadLen  = 36
-	frOffReserved    = 40
-)
-
-var errStopped = errors.New("stopped")
-
-// walkRecord walks the frames of a record (len(rec) ≥ batch.HeaderSize)
-// up to its end and returns how many there are; with yield it also hands
-// each message over, and returns errStopped if yield asked to stop.
-func walkRecord(rec []byte, yield func(batch.Message) bool) (uint64, error) {
-	h, err := batch.ParseHeader(rec)
-	if err != nil {
-		return 0, err
-	}
-	le := binary.LittleEndian
-	var n uint64
-	for pos := batch.HeaderSize; pos < len(rec); {
-		left := len(rec) - pos
-		if left < batch.FrameHeaderSize {
-			return n, Malformed("message %d: %d bytes left, shorter than a frame header", n, left)
-		}
-		fh := rec[pos : pos+batch.FrameHeaderSize]
-		if le.Uint64(fh[frOffReserved:]) != 0 {
-			return n, Malformed("message %d: reserved field is not zero", n)
-		}
-		pl := uint64(le.Uint32(fh[frOffPayloadLen:]))
-		hl := uint64(le.Uint32(fh[frOffHeadersLen:]))
-		if pl+hl > uint64(left-batch.FrameHeaderSize) {
-			return n, Malformed("message %d: %d payload and %d user-header bytes overrun the record", n, pl, hl)
-		}
-		end := pos + batch.FrameHeaderSize + int(pl+hl)
-		if yield != nil {
-			body := pos + batch.FrameHeaderSize
-			m := batch.Message{
-				Offset:          h.BaseOffset + uint64(le.Uint32(fh[frOffOffsetDelta:])),
-				Timestamp:       h.BaseTimestamp,
-				OriginTimestamp: h.OriginTimestamp + uint64(le.Uint32(fh[frOffTSDelta:])),
-				Checksum:        le.Uint64(fh[frOffChecksum:]),
-				Payload:         rec[body : body+int(pl) : body+int(pl)],
-				UserHeaders:     rec[body+int(pl) : end : end],
-				Frame:           rec[pos:end:end],
-			}
-			copy(m.ID[:], fh[frOffID:frOffID+16])
-			if !yield(m) {
-				return n + 1, errStopped
-			}
-		}
-		n++
-		pos = end
-	}
-	return n, nil
-}
-
-// SliceBatch appends to dst the part of a stored batch whose messages have
-// offsets in [first, last], as a poll reply record (messages.md §2.4):
+// SliceBatch is batch.Slice with a protocol error (InvalidCommand) for a
+// malformed stored batch: it appends to dst the part of a stored batch
+// whose messages have offsets in [first, last], as a poll reply record
+// (messages.md §2.4):
 //
 //   - every message in range: the stored batch, byte for byte;
 //   - some: the stored header with batch_length = 256 + the frames kept,
@@ -399,68 +338,9 @@ func walkRecord(rec []byte, yield func(batch.Message) bool) (uint64, error) {
 // checksum-verified. A malformed one is an
 // error and nothing is appended.
 func SliceBatch(dst, stored []byte, first, last uint64) ([]byte, uint32, error) {
-	h, err := batch.ParseHeader(stored)
+	out, n, err := batch.Slice(dst, stored, first, last)
 	if err != nil {
 		return dst, 0, Malformed("stored batch: %s", err)
 	}
-	if h.Length != uint64(len(stored)) {
-		return dst, 0, Malformed("stored batch: batch_length %d, but %d bytes", h.Length, len(stored))
-	}
-	if h.Count == 0 || uint64(h.Count) > uint64(len(stored)-batch.HeaderSize)/batch.FrameHeaderSize {
-		return dst, 0, Malformed("stored batch: message_count %d for %d bytes of frames", h.Count, len(stored)-batch.HeaderSize)
-	}
-	le := binary.LittleEndian
-	from, to := -1, -1
-	var kept uint32
-	var prev uint32
-	pos := batch.HeaderSize
-	for i := range h.Count {
-		left := len(stored) - pos
-		if left < batch.FrameHeaderSize {
-			return dst, 0, Malformed("stored batch: message %d: %d bytes left, shorter than a frame header", i, left)
-		}
-		fh := stored[pos : pos+batch.FrameHeaderSize]
-		body := uint64(le.Uint32(fh[frOffPayloadLen:])) + uint64(le.Uint32(fh[frOffHeadersLen:]))
-		if body > uint64(left-batch.FrameHeaderSize) {
-			return dst, 0, Malformed("stored batch: message %d overruns the batch", i)
-		}
-		if le.Uint64(fh[frOffReserved:]) != 0 {
-			return dst, 0, Malformed("stored batch: message %d: reserved field is not zero", i)
-		}
-		delta := le.Uint32(fh[frOffOffsetDelta:])
-		if i > 0 && delta <= prev {
-			return dst, 0, Malformed("stored batch: message %d: offset_delta %d after %d", i, delta, prev)
-		}
-		prev = delta
-		end := pos + batch.FrameHeaderSize + int(body)
-		off := h.BaseOffset + uint64(delta)
-		if off < h.BaseOffset {
-			return dst, 0, Malformed("stored batch: message %d: offset overflows", i)
-		}
-		if off >= first && off <= last {
-			if from < 0 {
-				from = pos
-			}
-			to = end
-			kept++
-		}
-		pos = end
-	}
-	if pos != len(stored) {
-		return dst, 0, Malformed("stored batch: %d bytes after the last of %d messages", len(stored)-pos, h.Count)
-	}
-	switch kept {
-	case 0:
-		return dst, 0, nil
-	case h.Count:
-		return append(dst, stored...), kept, nil
-	}
-	start := len(dst)
-	dst = append(dst, stored[:batch.HeaderSize]...)
-	dst = append(dst, stored[from:to]...)
-	rec := dst[start:]
-	le.PutUint64(rec[recOffLength:], uint64(len(rec)))
-	le.PutUint32(rec[recOffCount:], kept)
-	le.PutUint64(rec[recOffChecksum:], batch.Checksum(rec))
-	return dst, kept, nil
+	return out, n, nil
 }
