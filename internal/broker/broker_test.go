@@ -392,3 +392,26 @@ func TestTopicOptions(t *testing.T) {
 		t.Fatalf("updating segment_size: %v", err)
 	}
 }
+
+// Stored batches carry the partition id clients see, not the storage id
+// the log keys the partition by.
+func TestBatchPartitionID(t *testing.T) {
+	ctx := t.Context()
+	b := openBroker(t, mem.New())
+	defer b.Close()
+	s := rootSession(t, b)
+	setup(t, b, s, 2) // partitions with storage ids 0 and 1
+	if _, err := b.CreateTopic(ctx, s, ByName("s"), "later", 1, nil); err != nil {
+		t.Fatal(err) // its partition 0 has storage id 2
+	}
+	if _, err := b.Send(ctx, s, ByName("s"), ByName("later"), Partitioning{Kind: PartitionByID}, msgs(t, 1), 1); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Poll(ctx, s, PollRequest{Consumer: Consumer{Kind: ConsumerSingle}, Stream: ByName("s"), Topic: ByName("later"), Strategy: PollFirst, Count: 1})
+	if err != nil || len(res.Batches) != 1 {
+		t.Fatalf("poll: %d batches, %v", len(res.Batches), err)
+	}
+	if h, err := batch.Validate(res.Batches[0]); err != nil || h.PartitionID != 0 {
+		t.Fatalf("stored batch: partition id %d, %v", h.PartitionID, err)
+	}
+}

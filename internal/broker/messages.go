@@ -34,12 +34,10 @@ type Confirmation struct {
 // partitioning picks. Every failure to resolve the stream, topic or
 // partition is KindNotFound (the protocol answers them all with 20).
 func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Partitioning, data []byte, count uint32) (Confirmation, error) {
-	h, err := batch.Validate(data)
+	// The checksums are verified once, by the log's append (below); the
+	// header's own rules are checked here.
+	h, err := batch.ParseHeader(data)
 	switch {
-	case errors.Is(err, batch.ErrBatchChecksum):
-		return Confirmation{}, &Error{Kind: KindBatchChecksum, Msg: "invalid batch checksum", Err: err}
-	case errors.Is(err, batch.ErrChecksum):
-		return Confirmation{}, &Error{Kind: KindMessageChecksum, Msg: "invalid message checksum", Err: err}
 	case err != nil:
 		return Confirmation{}, &Error{Kind: KindInvalid, Msg: "invalid message batch", Err: err}
 	case h.Count != count:
@@ -81,8 +79,15 @@ func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Pa
 	k := partKey(st.ID, t.ID, t.Partitions[pid].UID)
 	sid, tid := st.ID, t.ID
 	b.mu.RUnlock()
-	stamped, err := b.log.Append(ctx, k, data)
-	if err != nil {
+	stamped, err := b.log.AppendAs(ctx, k, pid, data)
+	switch {
+	case errors.Is(err, batch.ErrBatchChecksum):
+		return Confirmation{}, &Error{Kind: KindBatchChecksum, Msg: "invalid batch checksum", Err: err}
+	case errors.Is(err, batch.ErrChecksum):
+		return Confirmation{}, &Error{Kind: KindMessageChecksum, Msg: "invalid message checksum", Err: err}
+	case errors.Is(err, batch.ErrInvalid):
+		return Confirmation{}, &Error{Kind: KindInvalid, Msg: "invalid message batch", Err: err}
+	case err != nil:
 		return Confirmation{}, &Error{Kind: KindUnavailable, Msg: "storing the messages failed", Err: err}
 	}
 	return Confirmation{Stream: sid, Topic: tid, Partition: pid, BaseOffset: stamped.BaseOffset}, nil

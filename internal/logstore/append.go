@@ -18,6 +18,14 @@ import (
 // ErrTimeout); with AckReceived at once. The returned header is the stamped
 // one. The caller's slice is not kept or changed.
 func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Header, error) {
+	return l.AppendAs(ctx, k, k.Partition, b)
+}
+
+// AppendAs is Append with the partition id the batch is stamped with, for
+// callers whose partition keys are not the ids clients see (the broker
+// keys a partition's data by a storage id that is never reused). A
+// malformed batch is an error matching batch.ErrInvalid.
+func (l *Log) AppendAs(ctx context.Context, k PartitionKey, partitionID uint32, b []byte) (batch.Header, error) {
 	h, err := batch.Validate(b)
 	if err != nil {
 		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
@@ -28,7 +36,7 @@ func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Heade
 		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
 	}
 	p := l.partLocked(k)
-	h.PartitionID = uint64(k.Partition)
+	h.PartitionID = uint64(partitionID)
 	h.BaseOffset = p.next
 	h.BaseTimestamp = max(uint64(l.opts.Now().UnixMicro()), p.lastTS+1)
 	// Reserve the record's place under the lock; copy the batch into it
