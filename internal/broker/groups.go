@@ -187,7 +187,7 @@ func (b *Broker) DeleteGroup(ctx context.Context, s *Session, stream, topic, gro
 func (b *Broker) JoinGroup(s *Session, stream, topic, group Ident) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st, t, g, err := b.groupForLocked(s, auth.ActionJoinConsumerGroup, stream, topic, group)
+	_, t, g, err := b.groupForLocked(s, auth.ActionJoinConsumerGroup, stream, topic, group)
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func (b *Broker) JoinGroup(s *Session, stream, topic, group Ident) error {
 	}
 	g.rt.members = append(g.rt.members, &member{s: s, id: id})
 	slices.SortFunc(g.rt.members, func(a, c *member) int { return int(a.id) - int(c.id) })
-	b.cooperativeLocked(st, t, g)
+	b.cooperativeLocked(t, g)
 	return nil
 }
 
@@ -227,16 +227,16 @@ func (b *Broker) LeaveGroup(s *Session, stream, topic, group Ident) error {
 // SyncGroup returns the caller's pollable partitions; ok is false when it
 // is not a member (or the group, topic or stream is unknown).
 func (b *Broker) SyncGroup(s *Session, stream, topic, group Ident) (Assignment, bool, error) {
-	b.completeRevocations()
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	_, _, g, err := b.groupForLocked(s, auth.ActionJoinConsumerGroup, stream, topic, group)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, t, g, err := b.groupForLocked(s, auth.ActionJoinConsumerGroup, stream, topic, group)
 	if k := KindOf(err); k == KindUnauthorized || k == KindUnauthenticated {
 		return Assignment{}, false, err
 	}
 	if err != nil {
 		return Assignment{}, false, nil // not a member of a group that is not there
 	}
+	b.completeGroupLocked(t, g, b.opts.Now())
 	m := findMember(g, s)
 	if m == nil {
 		return Assignment{}, false, nil
@@ -332,7 +332,7 @@ func (b *Broker) rebalanceLocked(t *Topic, g *Group) {
 // the excess of over-assigned members moves, to idle members, and a
 // partition the group has polled past its committed offset moves only
 // once that is committed (or the rebalance timeout passes).
-func (b *Broker) cooperativeLocked(st *Stream, t *Topic, g *Group) {
+func (b *Broker) cooperativeLocked(t *Topic, g *Group) {
 	g.rt.generation++
 	members := g.rt.members
 	if len(members) == 0 || len(t.Partitions) == 0 {
@@ -398,7 +398,7 @@ func (b *Broker) cooperativeLocked(st *Stream, t *Topic, g *Group) {
 	now := b.opts.Now()
 	for i, e := range excess {
 		to := targets[i%len(targets)]
-		if b.inFlightLocked(st, t, g, e.p) {
+		if b.inFlightLocked(t, g, e.p) {
 			e.from.pending = append(e.from.pending, revocation{partition: e.p, target: to, created: now})
 			continue
 		}
@@ -421,7 +421,7 @@ func (b *Broker) isTargetLocked(g *Group, t *member) bool {
 
 // inFlightLocked: the group has been served offsets of p beyond what it
 // committed.
-func (b *Broker) inFlightLocked(_ *Stream, t *Topic, g *Group, p uint32) bool {
+func (b *Broker) inFlightLocked(t *Topic, g *Group, p uint32) bool {
 	polled, ok := g.rt.lastPolled[p]
 	if !ok || int(p) >= len(t.Partitions) {
 		return false
@@ -433,36 +433,52 @@ func (b *Broker) inFlightLocked(_ *Stream, t *Topic, g *Group, p uint32) bool {
 // completeRevocations moves partitions whose old owner has committed what
 // it polled, or whose rebalance timeout has passed.
 func (b *Broker) completeRevocations() {
+	b.mu.RLock()
+	pending := false
+	for _, st := range b.st.Streams {
+		for _, t := range st.Topics {
+			for _, g := range t.Groups {
+				for _, m := range g.rt.members {
+					pending = pending || len(m.pending) > 0
+				}
+			}
+		}
+	}
+	b.mu.RUnlock()
+	if !pending {
+		return // the usual case: no exclusive lock every tick
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.opts.Now()
 	for _, st := range b.st.Streams {
 		for _, t := range st.Topics {
 			for _, g := range t.Groups {
-				for _, m := range g.rt.members {
-					if len(m.pending) == 0 {
-						continue
-					}
-					var keep []revocation
-					for _, r := range m.pending {
-						if b.inFlightLocked(st, t, g, r.partition) && now.Sub(r.created) < b.opts.GroupRebalanceTimeout {
-							keep = append(keep, r)
-							continue
-						}
-						m.parts = slices.DeleteFunc(m.parts, func(p uint32) bool { return p == r.partition })
-						g.rt.generation++
-						if !slices.Contains(g.rt.members, r.target) {
-							b.rebalanceLocked(t, g)
-							keep = nil
-							break
-						}
-						r.target.parts = append(r.target.parts, r.partition)
-						slices.Sort(r.target.parts)
-					}
-					m.pending = keep
-				}
+				b.completeGroupLocked(t, g, now)
 			}
 		}
+	}
+}
+
+// completeGroupLocked completes the group's revocations that are due.
+func (b *Broker) completeGroupLocked(t *Topic, g *Group, now time.Time) {
+	for _, m := range g.rt.members {
+		var keep []revocation
+		for _, r := range m.pending {
+			if b.inFlightLocked(t, g, r.partition) && now.Sub(r.created) < b.opts.GroupRebalanceTimeout {
+				keep = append(keep, r)
+				continue
+			}
+			g.rt.generation++
+			if !slices.Contains(g.rt.members, r.target) {
+				b.rebalanceLocked(t, g) // clears every member's revocations
+				return
+			}
+			m.parts = slices.DeleteFunc(m.parts, func(p uint32) bool { return p == r.partition })
+			r.target.parts = append(r.target.parts, r.partition)
+			slices.Sort(r.target.parts)
+		}
+		m.pending = keep
 	}
 }
 
