@@ -224,7 +224,9 @@ func (b *Broker) restore(snap []byte) error {
 	return nil
 }
 
-// commit makes a change durable and applied; the caller holds writeMu.
+// commit makes a change durable and applied. The caller holds writeMu,
+// except for consumer offsets, which are last-writer-wins and written
+// without it.
 func (b *Broker) commit(ctx context.Context, r *record) error {
 	data, err := json.Marshal(r)
 	if err != nil {

@@ -315,15 +315,10 @@ func (b *Broker) persistAutoCommit(r *record) {
 	b.bg.Add(1)
 	go func() {
 		defer b.bg.Done()
-		if err := b.appendRecord(context.Background(), r); err != nil {
+		if err := b.commit(context.Background(), r); err != nil {
 			b.lg.Warn("persisting an auto-committed offset failed", "err", err)
 		}
 	}()
-}
-
-// appendRecord writes a record without the metadata lock (offsets).
-func (b *Broker) appendRecord(ctx context.Context, r *record) error {
-	return b.commit(ctx, r)
 }
 
 // OffsetInfo is a consumer's stored offset on a partition.
@@ -406,7 +401,7 @@ func (b *Broker) StoreOffset(ctx context.Context, s *Session, c Consumer, stream
 		return errf(KindInvalidOffset, "offset %d is beyond the partition's last offset", offset)
 	}
 	r.Op, r.Offset = opStoreOffset, offset
-	return b.appendRecord(ctx, r)
+	return b.commit(ctx, r)
 }
 
 // DeleteOffset deletes a consumer's stored offset.
@@ -430,7 +425,7 @@ func (b *Broker) DeleteOffset(ctx context.Context, s *Session, c Consumer, strea
 		return errf(KindOffsetNotFound, "no offset stored for this consumer on partition %d", partition)
 	}
 	r.Op = opDeleteOffset
-	return b.appendRecord(ctx, r)
+	return b.commit(ctx, r)
 }
 
 func (b *Broker) offsetRecord(s *Session, c Consumer, stream, topic Ident, partition uint32, hasPartition bool, a auth.Action) (*record, error) {

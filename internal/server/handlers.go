@@ -1,6 +1,8 @@
 package server
 
 import (
+	"encoding/binary"
+
 	"github.com/OneOfOne/xxhash"
 
 	"github.com/shoalstream/shoal/internal/broker"
@@ -520,10 +522,6 @@ func (c *conn) poll(req wire.Request, body []byte) {
 		}
 	}
 	// Patch the message count and the frame size.
-	putU32(c.out[bodyStart+12:], n)
-	putU32(c.out[start+48:], uint32(len(c.out)-start))
-}
-
-func putU32(b []byte, v uint32) {
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	binary.LittleEndian.PutUint32(c.out[bodyStart+12:], n)
+	binary.LittleEndian.PutUint32(c.out[start+48:], uint32(len(c.out)-start))
 }
