@@ -42,8 +42,8 @@ func (c Config) validate() []error {
 	if n := len(c.Users.RootPassword); n < 3 || n > 100 {
 		add(keyErr("users.root_password", "must be 3 to 100 bytes"))
 	}
-	if msg := checkHostPort(c.TCP.Address); msg != "" && !strings.HasSuffix(c.TCP.Address, ":0") {
-		add(keyErr("tcp.address", "%q %s (or port 0: any free port)", c.TCP.Address, msg))
+	if msg := checkListenAddress(c.TCP.Address); msg != "" {
+		add(keyErr("tcp.address", "%q %s", c.TCP.Address, msg))
 	}
 
 	s3 := c.Storage.S3
@@ -81,9 +81,9 @@ func keyErr(name, format string, args ...any) error {
 	return &KeyError{Key: name, Env: EnvName(name), Msg: fmt.Sprintf(format, args...)}
 }
 
-// checkHostPort returns why addr is not host:port with a numeric port in
-// 1..65535, or "".
-func checkHostPort(addr string) string {
+// checkListenAddress returns why addr is not host:port with a numeric port
+// in 1..65535 or 0 (any free port), or "".
+func checkListenAddress(addr string) string {
 	const want = `is not host:port (e.g. "127.0.0.1:8090", "[::1]:8090", ":8090" for all interfaces)`
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -92,7 +92,13 @@ func checkHostPort(addr string) string {
 	if strings.ContainsFunc(host, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '/' }) {
 		return want
 	}
-	return checkPort(port)
+	if port == "0" {
+		return ""
+	}
+	if msg := checkPort(port); msg != "" {
+		return msg + ", or 0 for any free port"
+	}
+	return ""
 }
 
 // checkPort returns why port is not a number in 1..65535, or "".
