@@ -19,9 +19,15 @@ type Stats struct {
 	Storage                 string
 }
 
+// MayReadServer checks that the session may read server-wide information
+// (stats, clients, snapshots).
+func (b *Broker) MayReadServer(s *Session) error {
+	return b.authorize(s, auth.ActionReadServers, 0, 0)
+}
+
 // Stats counts what the broker holds.
 func (b *Broker) Stats(s *Session) (Stats, error) {
-	if err := b.authorize(s, auth.ActionReadServers, 0, 0); err != nil {
+	if err := b.MayReadServer(s); err != nil {
 		return Stats{}, err
 	}
 	b.mu.RLock()

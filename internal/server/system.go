@@ -90,7 +90,7 @@ func (c *conn) snapshot(req wire.Request, body []byte) {
 	if !c.decode(req, body, &r) {
 		return
 	}
-	if _, err := c.s.b.Stats(c.sess); err != nil { // read_servers
+	if err := c.s.b.MayReadServer(c.sess); err != nil {
 		c.fail(req, err)
 		return
 	}
