@@ -16,6 +16,10 @@ import (
 	"github.com/shoalstream/shoal/internal/wire"
 )
 
+// keepBuffer is the largest read or reply buffer a connection keeps
+// between requests.
+const keepBuffer = 8 << 20
+
 // conn is one client connection, served by one goroutine.
 type conn struct {
 	s       *Server
@@ -76,10 +80,13 @@ func (c *conn) serve() {
 				return
 			}
 		}
-		if cap(c.out) > 1<<20 {
-			c.out = nil // do not keep a large poll reply's buffer
+		// Buffers are reused from request to request (a producer's or
+		// consumer's frames are about the same size each time), but one
+		// past keepBuffer is let go rather than held by an idle connection.
+		if cap(c.out) > keepBuffer {
+			c.out = nil
 		}
-		if cap(c.buf) > 1<<20 {
+		if cap(c.buf) > keepBuffer {
 			c.buf = nil
 		}
 		if !keep {

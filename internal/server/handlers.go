@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/OneOfOne/xxhash"
 
@@ -503,6 +504,11 @@ func (c *conn) poll(req wire.Request, body []byte) {
 		c.fail(req, err)
 		return
 	}
+	size := wire.HeaderSize + wire.PollPrefixSize
+	for _, bt := range res.Batches {
+		size += len(bt)
+	}
+	c.out = slices.Grow(c.out, size) // one allocation, not one per doubling
 	start := len(c.out)
 	c.out = wire.AppendReplyHeader(c.out, req, req.Operation, 0, 0)
 	bodyStart := len(c.out)
