@@ -236,90 +236,32 @@ func (q *CreateConsumerGroupRequest) Decode(b []byte) error {
 	return nil
 }
 
-// GetConsumerGroupRequest is [stream id][topic id][group id]; the reply is
-// GroupDetails, or an empty body when the group does not exist.
-type GetConsumerGroupRequest struct {
+// GroupRequest is the body of every command that names one consumer
+// group: [stream id][topic id][group id].
+type GroupRequest struct {
 	Stream Identifier
 	Topic  Identifier
 	Group  Identifier
 }
 
 // AppendTo appends the encoded request.
-func (q GetConsumerGroupRequest) AppendTo(dst []byte) []byte {
+func (q GroupRequest) AppendTo(dst []byte) []byte {
 	return ctlAppendIDs(dst, q.Stream, q.Topic, q.Group)
 }
 
 // Decode decodes a request that is exactly b.
-func (q *GetConsumerGroupRequest) Decode(b []byte) error {
+func (q *GroupRequest) Decode(b []byte) error {
 	return ctlDecodeIDs(b, &q.Stream, &q.Topic, &q.Group)
 }
 
-// DeleteConsumerGroupRequest is [stream id][topic id][group id].
-type DeleteConsumerGroupRequest struct {
-	Stream Identifier
-	Topic  Identifier
-	Group  Identifier
-}
-
-// AppendTo appends the encoded request.
-func (q DeleteConsumerGroupRequest) AppendTo(dst []byte) []byte {
-	return ctlAppendIDs(dst, q.Stream, q.Topic, q.Group)
-}
-
-// Decode decodes a request that is exactly b.
-func (q *DeleteConsumerGroupRequest) Decode(b []byte) error {
-	return ctlDecodeIDs(b, &q.Stream, &q.Topic, &q.Group)
-}
-
-// JoinConsumerGroupRequest is [stream id][topic id][group id]; the member
-// is the calling session, nothing in the body names it.
-type JoinConsumerGroupRequest struct {
-	Stream Identifier
-	Topic  Identifier
-	Group  Identifier
-}
-
-// AppendTo appends the encoded request.
-func (q JoinConsumerGroupRequest) AppendTo(dst []byte) []byte {
-	return ctlAppendIDs(dst, q.Stream, q.Topic, q.Group)
-}
-
-// Decode decodes a request that is exactly b.
-func (q *JoinConsumerGroupRequest) Decode(b []byte) error {
-	return ctlDecodeIDs(b, &q.Stream, &q.Topic, &q.Group)
-}
-
-// LeaveConsumerGroupRequest is [stream id][topic id][group id].
-type LeaveConsumerGroupRequest struct {
-	Stream Identifier
-	Topic  Identifier
-	Group  Identifier
-}
-
-// AppendTo appends the encoded request.
-func (q LeaveConsumerGroupRequest) AppendTo(dst []byte) []byte {
-	return ctlAppendIDs(dst, q.Stream, q.Topic, q.Group)
-}
-
-// Decode decodes a request that is exactly b.
-func (q *LeaveConsumerGroupRequest) Decode(b []byte) error {
-	return ctlDecodeIDs(b, &q.Stream, &q.Topic, &q.Group)
-}
-
-// SyncConsumerGroupRequest is [stream id][topic id][group id]; the reply
-// is the caller's Assignment, or an empty body when it is not a member.
-type SyncConsumerGroupRequest struct {
-	Stream Identifier
-	Topic  Identifier
-	Group  Identifier
-}
-
-// AppendTo appends the encoded request.
-func (q SyncConsumerGroupRequest) AppendTo(dst []byte) []byte {
-	return ctlAppendIDs(dst, q.Stream, q.Topic, q.Group)
-}
-
-// Decode decodes a request that is exactly b.
-func (q *SyncConsumerGroupRequest) Decode(b []byte) error {
-	return ctlDecodeIDs(b, &q.Stream, &q.Topic, &q.Group)
-}
+// The group commands' bodies. Get's reply is GroupDetails, or an empty
+// body when the group does not exist; Join's and Leave's member is the
+// calling session (nothing in the body names it); Sync's reply is the
+// caller's Assignment, or an empty body when it is not a member.
+type (
+	GetConsumerGroupRequest    = GroupRequest
+	DeleteConsumerGroupRequest = GroupRequest
+	JoinConsumerGroupRequest   = GroupRequest
+	LeaveConsumerGroupRequest  = GroupRequest
+	SyncConsumerGroupRequest   = GroupRequest
+)
