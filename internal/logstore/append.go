@@ -214,7 +214,7 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, prev <-chan str
 
 	f.copying.Wait() // appenders still copying their batches in
 	frame := f.fb.Finish(seq, l.epoch)
-	err := l.writeFrame(seq, frame)
+	loc, err := l.writeFrame(seq, frame)
 	<-prev
 	if err == nil && *prevErr != nil {
 		err = *prevErr // an earlier frame failed: this one must not be acknowledged
@@ -232,6 +232,7 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, prev <-chan str
 	pos := journal.FrameHeaderSize
 	for _, r := range f.records {
 		payload := frame[pos+journal.RecordHeaderSize : r.end]
+		dataPos := loc.offset + int64(pos+journal.RecordHeaderSize+batchRecordHeader)
 		pos = r.end
 		switch {
 		case r.part == nil:
@@ -248,6 +249,9 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, prev <-chan str
 			sb := r.b
 			sb.data = payload[batchRecordHeader:]
 			sb.seq = seq
+			if loc.file != 0 {
+				sb.file, sb.pos = loc.file, dataPos
+			}
 			if r.part.publish(sb) >= l.opts.SegmentBytes || l.tailBytes.Load() > l.opts.TailCacheBytes {
 				select {
 				case l.sealKick <- struct{}{}:
@@ -294,13 +298,19 @@ func (l *Log) failOpen(err error) {
 	}
 }
 
-// writeFrame makes frame durable as journal/<seq>, retrying with backoff
-// through outages until it succeeds, the store says another server owns
-// the journal (ErrFenced), or the log is closed for good.
-func (l *Log) writeFrame(seq uint64, frame []byte) error {
+// writeFrame makes frame durable as journal/<seq> (or appended to a
+// journal file: then it says where), retrying with backoff through outages
+// until it succeeds, the store says another server owns the journal
+// (ErrFenced), or the log is closed for good.
+func (l *Log) writeFrame(seq uint64, frame []byte) (frameLoc, error) {
 	if l.appendMode {
 		return l.files.write(seq, frame)
 	}
+	return frameLoc{}, l.putFrame(seq, frame)
+}
+
+// putFrame writes frame as the object journal/<seq>.
+func (l *Log) putFrame(seq uint64, frame []byte) error {
 	key := journalKey(seq)
 	backoff := l.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {

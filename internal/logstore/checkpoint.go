@@ -29,11 +29,19 @@ import (
 //	     per partition:  stream u32 | topic u32 | partition u32 | sealed_next u64 |
 //	                     last_ts u64 | segments u32 |
 //	                     per segment: base u64 | last u64 | last_ts u64 |
-//	                                  size u64 | epoch u64
+//	                                  size u64 | epoch u64 |
+//	                                  data_len u64 | files u32 |
+//	                                  file u64 × files
 //	     meta_len       u32, then the broker's metadata snapshot
 //	     crc            u32  CRC-32C of everything before it
+//
+// A segment with files > 0 is a linked segment (key …-<epoch>.links) whose
+// batches, data_len bytes, are in those journal files. The first version
+// (ManifestMagicV1, "SHM1") has no data_len and files fields; it is still
+// read.
 const (
-	ManifestMagic uint32 = 0x314d4853 // "SHM1"
+	ManifestMagic   uint32 = 0x324d4853 // "SHM2"
+	ManifestMagicV1 uint32 = 0x314d4853 // "SHM1"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -46,6 +54,10 @@ type manifest struct {
 	claims, epochs                           []uint64
 	parts                                    []manifestPart
 	meta                                     []byte
+
+	// linked is the set of journal files linked segments point into (not
+	// encoded: snapshot fills it in for Checkpoint).
+	linked map[uint64]bool
 }
 
 type manifestPart struct {
@@ -85,6 +97,11 @@ func (m *manifest) encode() []byte {
 			b = le.AppendUint64(b, s.lastTS)
 			b = le.AppendUint64(b, uint64(s.size))
 			b = le.AppendUint64(b, p.epochs[i])
+			b = le.AppendUint64(b, uint64(s.dataLen))
+			b = le.AppendUint32(b, uint32(len(s.files)))
+			for _, f := range s.files {
+				b = le.AppendUint64(b, f)
+			}
 		}
 	}
 	b = le.AppendUint32(b, uint32(len(m.meta)))
@@ -104,7 +121,8 @@ func decodeManifest(b []byte) (*manifest, error) {
 	if crc32.Checksum(body, castagnoli) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", errManifest)
 	}
-	if le.Uint32(body) != ManifestMagic {
+	v1 := le.Uint32(body) == ManifestMagicV1
+	if !v1 && le.Uint32(body) != ManifestMagic {
 		return nil, fmt.Errorf("%w: bad magic", errManifest)
 	}
 	r := &fieldReader{b: body[4:]}
@@ -137,6 +155,20 @@ func decodeManifest(b []byte) (*manifest, error) {
 			s := &segInfo{base: r.u64(), last: r.u64(), lastTS: r.u64(), size: int64(r.u64())}
 			epoch := r.u64()
 			s.key = segmentKey(p.key, s.base, epoch)
+			if !v1 {
+				s.dataLen = int64(r.u64())
+				nf := r.u32()
+				if uint64(nf) > uint64(len(r.b))/8 {
+					return nil, fmt.Errorf("%w: %d files in %d bytes", errManifest, nf, len(r.b))
+				}
+				if nf > 0 {
+					s.files = make([]uint64, nf)
+					for i := range s.files {
+						s.files[i] = r.u64()
+					}
+					s.key = linkedKey(p.key, s.base, epoch)
+				}
+			}
 			p.segs = append(p.segs, s)
 			p.epochs = append(p.epochs, epoch)
 		}
@@ -202,7 +234,8 @@ func (l *Log) Checkpoint(ctx context.Context) error {
 
 	// Garbage: journal frames before journal_start, older manifests. Claim
 	// frames stay: a fenced server may still be retrying a write at one of
-	// those numbers, and must go on failing (see the package doc).
+	// those numbers, and must go on failing (see the package doc). So do
+	// the journal files linked segments point into.
 	// A journal object (or file) goes when the next one starts at or
 	// before journal_start: everything in it is older.
 	var errs []error
@@ -216,7 +249,8 @@ func (l *Log) Checkpoint(ctx context.Context) error {
 		if !ok || seq > m.journalStart {
 			break
 		}
-		if _, claim := slices.BinarySearch(m.claims, prevSeq); prevKey != "" && !claim {
+		_, claim := slices.BinarySearch(m.claims, prevSeq)
+		if prevKey != "" && !claim && !m.linked[prevSeq] {
 			errs = append(errs, l.store.Delete(ctx, prevKey))
 		}
 		prevKey, prevSeq = info.Key, seq
@@ -258,7 +292,7 @@ func parseGeneration(key string) (uint64, bool) {
 func (l *Log) snapshot() (*manifest, error) {
 	l.pubMu.Lock()
 	defer l.pubMu.Unlock()
-	m := &manifest{epoch: l.epoch, covered: l.published, journalStart: l.published + 1, claims: l.claims, epochs: l.epochs}
+	m := &manifest{epoch: l.epoch, covered: l.published, journalStart: l.published + 1, claims: l.claims, epochs: l.epochs, linked: map[uint64]bool{}}
 	parts := l.partitions()
 	slices.SortFunc(parts, func(a, b *partition) int { return compareKeys(a.key, b.key) })
 	for _, p := range parts {
@@ -267,6 +301,9 @@ func (l *Log) snapshot() (*manifest, error) {
 		for _, s := range p.segments {
 			mp.epochs = append(mp.epochs, s.epoch)
 			mp.lastTS = s.lastTS
+			for _, f := range s.files {
+				m.linked[f] = true
+			}
 		}
 		if len(p.batches) > 0 {
 			// The unsealed batches are read again from the journal.

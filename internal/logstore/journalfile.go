@@ -14,35 +14,37 @@ import (
 // once the current one reaches Options.JournalFileBytes. Flushes are
 // written one at a time, by the flush goroutine whose turn it is.
 type fileJournal struct {
-	l   *Log
-	cur *objstore.Appender
+	l      *Log
+	cur    *objstore.Appender
+	curSeq uint64 // the number of the file cur appends to
 }
 
 // write appends frame (numbered seq) and returns once it is durable,
-// retrying through failures; a failed append is cut off before the retry
-// so no partial frame stays in the middle of the file.
-func (j *fileJournal) write(seq uint64, frame []byte) error {
+// with where it landed: the file's number and the frame's offset in it. It
+// retries through failures; a failed append is cut off before the retry so
+// no partial frame stays in the middle of the file.
+func (j *fileJournal) write(seq uint64, frame []byte) (frameLoc, error) {
 	l := j.l
 	backoff := l.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {
-		err := j.appendOnce(seq, frame)
+		loc, err := j.appendOnce(seq, frame)
 		if err == nil {
-			return nil
+			return loc, nil
 		}
 		if l.runCtx.Err() != nil {
-			return fmt.Errorf("journal append: %w", ErrClosed)
+			return frameLoc{}, fmt.Errorf("journal append: %w", ErrClosed)
 		}
 		l.log.Warn("journal append failed; retrying", "seq", seq, "attempt", attempt, "retry_in", backoff, "err", err)
 		select {
 		case <-time.After(backoff):
 		case <-l.runCtx.Done():
-			return fmt.Errorf("journal append: %w", ErrClosed)
+			return frameLoc{}, fmt.Errorf("journal append: %w", ErrClosed)
 		}
 		backoff = min(2*backoff, l.opts.MaxRetryBackoff)
 	}
 }
 
-func (j *fileJournal) appendOnce(seq uint64, frame []byte) error {
+func (j *fileJournal) appendOnce(seq uint64, frame []byte) (frameLoc, error) {
 	l := j.l
 	if j.cur != nil && j.cur.Size() >= l.opts.JournalFileBytes {
 		if err := j.cur.Close(); err != nil {
@@ -53,9 +55,9 @@ func (j *fileJournal) appendOnce(seq uint64, frame []byte) error {
 	if j.cur == nil {
 		a, err := l.store.OpenAppend(l.runCtx, journalKey(seq))
 		if err != nil {
-			return err
+			return frameLoc{}, err
 		}
-		j.cur = a
+		j.cur, j.curSeq = a, seq
 	}
 	before := j.cur.Size()
 	if err := j.cur.Append(frame); err != nil {
@@ -63,11 +65,18 @@ func (j *fileJournal) appendOnce(seq uint64, frame []byte) error {
 			// The file's end is unknown: start a new one on the retry.
 			_ = j.cur.Close()
 			j.cur = nil
-			return fmt.Errorf("%w (and cutting the failed append: %w)", err, terr)
+			return frameLoc{}, fmt.Errorf("%w (and cutting the failed append: %w)", err, terr)
 		}
-		return err
+		return frameLoc{}, err
 	}
-	return nil
+	return frameLoc{file: j.curSeq, offset: before}, nil
+}
+
+// frameLoc is where a frame was written in the journal files (zero for a
+// journal of one object per frame).
+type frameLoc struct {
+	file   uint64 // the file's number: journal/<file>
+	offset int64
 }
 
 func (j *fileJournal) close() {

@@ -99,37 +99,72 @@ func TestJournalFileCorruptMiddle(t *testing.T) {
 }
 
 // Journal files roll at JournalFileBytes, and checkpoints delete the ones
-// wholly before the oldest unsealed data.
+// wholly before the oldest unsealed data that no linked segment points
+// into: with copied segments at once, with linked ones once retention
+// has trimmed the segments.
 func TestJournalFilesRollAndTrim(t *testing.T) {
-	ctx := context.Background()
-	s := mem.NewStore()
-	l := openLog(t, s, Options{JournalFileBytes: 2 << 10, SegmentBytes: 1 << 30})
-	k := PartitionKey{1, 1, 0}
-	for i := range 60 {
-		if _, err := l.Append(ctx, k, makeBatch(t, 2, fmt.Sprint(i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files := keysUnder(t, s, "journal/")
-	if len(files) < 5 {
-		t.Fatalf("journal files %q: want it to roll", files)
-	}
-	if err := l.Seal(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Append(ctx, k, makeBatch(t, 1, "tail")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Checkpoint(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if left := keysUnder(t, s, "journal/"); len(left) > 2 {
-		t.Fatalf("after a checkpoint %d journal files remain: %q", len(left), left)
-	}
-	crash(l)
-	l2 := openLog(t, s, Options{})
-	defer l2.Close()
-	if got := payloads(t, l2, k, 0); len(got) != 121 || got[120] != "tail-0" {
-		t.Fatalf("after recovery %d messages", len(got))
+	for _, copySegs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("copy=%v", copySegs), func(t *testing.T) {
+			ctx := context.Background()
+			s := mem.NewStore()
+			l := openLog(t, s, Options{JournalFileBytes: 2 << 10, SegmentBytes: 1 << 30, CopySegments: copySegs})
+			k := PartitionKey{1, 1, 0}
+			for i := range 60 {
+				if _, err := l.Append(ctx, k, makeBatch(t, 2, fmt.Sprint(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			files := keysUnder(t, s, "journal/")
+			if len(files) < 5 {
+				t.Fatalf("journal files %q: want it to roll", files)
+			}
+			if err := l.Seal(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Append(ctx, k, makeBatch(t, 1, "tail")); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			left := keysUnder(t, s, "journal/")
+			if copySegs && len(left) > 2 {
+				t.Fatalf("after a checkpoint %d journal files remain: %q", len(left), left)
+			}
+			if !copySegs {
+				if len(left) < len(files) {
+					t.Fatalf("after a checkpoint %d of %d journal files remain, want all: the linked segment points into them", len(left), len(files))
+				}
+				if segs := l.Segments(k); len(segs) != 1 || !strings.HasSuffix(segs[0].Key, ".links") {
+					t.Fatalf("segments %+v: want one linked segment", segs)
+				}
+			}
+			crash(l)
+			l2 := openLog(t, s, Options{CopySegments: copySegs})
+			if got := payloads(t, l2, k, 0); len(got) != 121 || got[0] != "0-0" || got[120] != "tail-0" {
+				t.Fatalf("after recovery %d messages", len(got))
+			}
+			if copySegs {
+				l2.Close()
+				return
+			}
+			// Retention deletes the linked segment: its files can go.
+			if err := l2.TrimBefore(ctx, k, 120); err != nil {
+				t.Fatal(err)
+			}
+			if err := l2.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if left := keysUnder(t, s, "journal/"); len(left) > 2 {
+				t.Fatalf("after trimming the linked segment, %d journal files remain: %q", len(left), left)
+			}
+			if got := keysUnder(t, s, "segments/"); len(got) != 0 {
+				t.Fatalf("segment objects left after the trim: %q", got)
+			}
+			if got := payloads(t, l2, k, 120); len(got) != 1 || got[0] != "tail-0" {
+				t.Fatalf("after the trim: %q", got)
+			}
+			l2.Close()
+		})
 	}
 }

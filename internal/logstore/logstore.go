@@ -68,6 +68,17 @@
 // bounded by Options.BlockCacheBytes; reads of the unsealed tail come from
 // memory.
 //
+// Where the journal is in files (below), sealing does not copy the batches:
+// it writes a linked segment (segment.Links, key …-<epoch>.links, recorded
+// by a RecordLinkedSegment), a small object that says where each batch is
+// in the journal files, with the same footer. Every byte is then written
+// to the disk once. The journal files a linked segment points into stay
+// until retention or a drop deletes the segment. So that a slow partition
+// cannot keep files full of other partitions' deleted data, compaction
+// (compact.go) copies linked segments out into ordinary segments, oldest
+// file first, whenever the journal files hold more than twice what is
+// live in them plus Options.CompactSlack.
+//
 // # Checkpoints
 //
 // Every CheckpointInterval (and at a clean Close) the log writes a manifest
@@ -89,7 +100,9 @@
 // new file every Options.JournalFileBytes. Flushes are then written one at a
 // time (the previous one done, the next one carries everything that waited).
 // Recovery reads the files in order; only the last may end in a torn frame,
-// which it cuts off. One writer at a time is then the store's lock's job
+// which it cuts off. Sealing links to the batches in these files instead
+// of copying them (see Segments and reads), and checkpoints keep the files
+// linked segments point into. One writer at a time is then the store's lock's job
 // (the fs backend's lock file), not claim frames'.
 //
 // # Retention
@@ -113,11 +126,18 @@
 //	                   last u64 | last_ts u64 | size u64 | epoch u64
 //	RecordTrim (4)     stream u32 | topic u32 | partition u32 | first kept u64
 //	RecordDrop (5)     stream u32 | topic u32 | partition u32
+//	RecordLinkedSegment (6)
+//	                   a RecordSegment payload (size = the linked object's),
+//	                   then data_len u64 | files u32 | file u64 × files
+//
+// A RecordSegment for offsets a linked segment holds, from its first to
+// its last, is that segment's copy (compaction) and replaces it.
 //
 // Object keys:
 //
 //	journal/<seq, 20 digits>                      frames (or journal files)
 //	segments/<stream>/<topic>/<partition>/<base offset, 20 digits>-<epoch, 20 digits>
+//	segments/<stream>/<topic>/<partition>/<base offset, 20 digits>-<epoch, 20 digits>.links
 //	manifest/<generation, 20 digits>
 package logstore
 
@@ -209,6 +229,15 @@ type Options struct {
 	// JournalFileBytes starts a new journal file once the current one is
 	// this large (default 64 MiB; journal files only).
 	JournalFileBytes int64
+	// CopySegments seals by copying batches into segment objects even
+	// where the journal is in files (by default those seal into linked
+	// segments, which point at the batches in the journal files).
+	CopySegments bool
+	// CompactSlack is how many bytes of journal files may be kept beyond
+	// twice what linked segments and unsealed batches hold, before the
+	// linked segments that keep the oldest files are copied out so the
+	// files can go (default 4 × JournalFileBytes; journal files only).
+	CompactSlack int64
 	// SnapshotMeta returns the broker's state as of the last record
 	// ApplyMeta received, for a checkpoint; RestoreMeta installs it at
 	// recovery, before the records after it. With ApplyMeta but no
@@ -264,6 +293,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.JournalFileBytes <= 0 {
 		o.JournalFileBytes = 64 << 20
+	}
+	if o.CompactSlack <= 0 {
+		o.CompactSlack = 4 * o.JournalFileBytes
 	}
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = time.Minute

@@ -2,6 +2,7 @@ package logstore
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -39,6 +40,7 @@ func crash(l *Log) {
 // oracle is the model: what each partition must hold.
 type oracle struct {
 	parts map[PartitionKey][]string // payloads by offset
+	first map[PartitionKey]uint64   // the first offset retention kept
 	meta  []string
 }
 
@@ -118,6 +120,7 @@ func (m *modelRun) injectSome() {
 func (m *modelRun) checkRead(k PartitionKey, from uint64) {
 	m.t.Helper()
 	want := m.o.parts[k]
+	from = max(from, m.o.first[k])
 	if int(from) > len(want) {
 		from = uint64(len(want))
 	}
@@ -157,7 +160,7 @@ func (m *modelRun) step(i int) {
 	ctx := context.Background()
 	k := m.keys[m.rng.IntN(len(m.keys))]
 	switch op := m.rng.IntN(100); {
-	case op < 50:
+	case op < 48:
 		n := 1 + m.rng.IntN(5)
 		tag := fmt.Sprintf("s%d", i)
 		if _, err := m.l.Append(ctx, k, makeBatch(m.t, n, tag)); err != nil {
@@ -167,20 +170,55 @@ func (m *modelRun) step(i int) {
 			m.o.parts[k] = append(m.o.parts[k], fmt.Sprintf("%s-%d", tag, j))
 		}
 		m.log = append(m.log, fmt.Sprintf("append %s %d", k, n))
-	case op < 58:
+	case op < 56:
 		rec := fmt.Sprintf("meta %d", i)
 		if err := m.l.AppendMeta(ctx, []byte(rec)); err != nil {
 			m.fatalf("append meta: %v", err)
 		}
 		m.o.meta = append(m.o.meta, rec)
 		m.log = append(m.log, "meta")
-	case op < 75:
+	case op < 71:
 		from := uint64(0)
 		if n := len(m.o.parts[k]); n > 0 {
 			from = uint64(m.rng.IntN(n + 1))
 		}
 		m.log = append(m.log, fmt.Sprintf("read %s from %d", k, from))
 		m.checkRead(k, from)
+	case op < 74:
+		segs := m.l.Segments(k)
+		if len(segs) == 0 {
+			break
+		}
+		to := segs[m.rng.IntN(len(segs))].LastOffset + 1
+		err := m.l.TrimBefore(ctx, k, to)
+		m.log = append(m.log, fmt.Sprintf("trim %s before %d: %v", k, to, err))
+		if err != nil && !m.faults {
+			m.fatalf("trim: %v", err)
+		}
+		first, _, ok := m.l.Bounds(k)
+		if !ok || (err == nil && first != to) || first > to {
+			m.fatalf("after trimming %s before %d: first offset %d (%v)", k, to, first, ok)
+		}
+		m.o.first[k] = first
+	case op < 76:
+		// Copy every linked segment out of the journal files.
+		var errs []error
+		for _, p := range m.l.partitions() {
+			p.mu.RLock()
+			segs := slices.Clone(p.segments)
+			p.mu.RUnlock()
+			for _, s := range segs {
+				if s.linked() {
+					_, err := m.l.compact(ctx, p, s)
+					errs = append(errs, err)
+				}
+			}
+		}
+		err := errors.Join(errs...)
+		m.log = append(m.log, fmt.Sprintf("compact: %v", err))
+		if err != nil && !m.faults {
+			m.fatalf("compact: %v", err)
+		}
 	case op < 83:
 		err := m.l.Seal(ctx)
 		m.log = append(m.log, fmt.Sprintf("seal: %v", err))
@@ -188,7 +226,10 @@ func (m *modelRun) step(i int) {
 			m.fatalf("seal: %v", err)
 		}
 	case op < 89:
-		err := m.l.Checkpoint(ctx)
+		err := m.l.compactDue(ctx)
+		if err == nil {
+			err = m.l.Checkpoint(ctx)
+		}
 		m.log = append(m.log, fmt.Sprintf("checkpoint: %v", err))
 		if err != nil && !m.faults {
 			m.fatalf("checkpoint: %v", err)
@@ -241,9 +282,10 @@ func runModelSteps(t *testing.T, backend objstore.Backend, seed uint64, faults, 
 			RetryBackoff: time.Millisecond, MaxRetryBackoff: 5 * time.Millisecond,
 			CheckpointInterval: time.Hour, SealCheckInterval: time.Hour,
 			JournalObjects: objects, JournalFileBytes: 4 << 10,
+			CopySegments: seed%2 == 1, CompactSlack: 1 << 10,
 			Logger: discardLogger(),
 		},
-		o: oracle{parts: map[PartitionKey][]string{}},
+		o: oracle{parts: map[PartitionKey][]string{}, first: map[PartitionKey]uint64{}},
 	}
 	for p := range 4 {
 		m.keys = append(m.keys, PartitionKey{1, uint32(1 + p%2), uint32(p)})

@@ -16,6 +16,11 @@ type storedBatch struct {
 	ts         uint64 // append time, µs
 	seq        uint64 // the journal frame it is in
 	data       []byte
+	// Where data is in the journal files (file is the file's number, 0
+	// when the journal is one object per frame): a linked segment points
+	// there.
+	file uint64
+	pos  int64
 }
 
 // partition is one partition's log.

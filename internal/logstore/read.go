@@ -164,7 +164,13 @@ func (l *Log) block(ctx context.Context, s *segInfo, i int) ([]byte, error) {
 		return b, nil
 	}
 	start, end := s.footer.Block(i)
-	data, err := l.store.GetRange(ctx, s.key, int64(start), int64(end-start))
+	var data []byte
+	var err error
+	if s.linked() {
+		data, err = l.readLinked(ctx, s, start, end)
+	} else {
+		data, err = l.store.GetRange(ctx, s.key, int64(start), int64(end-start))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read segment block: %w", err)
 	}
@@ -183,6 +189,47 @@ func (l *Log) block(ctx context.Context, s *segInfo, i int) ([]byte, error) {
 	}
 	l.blocks.put(key, data)
 	return data, nil
+}
+
+// Reads of a linked segment's data take the ranges of one journal file
+// that lie at most linkGap bytes apart in one read of at most linkSpan
+// bytes: a partition's batches are near each other in the journal when
+// few partitions write, and far apart when many do.
+const (
+	linkGap  = 64 << 10
+	linkSpan = 4 << 20
+)
+
+// readLinked reads the bytes [start, end) of linked segment s's data from
+// the journal files.
+func (l *Log) readLinked(ctx context.Context, s *segInfo, start, end uint64) ([]byte, error) {
+	ranges := s.links.Ranges(start, end)
+	out := make([]byte, 0, end-start)
+	for i := 0; i < len(ranges); {
+		first := ranges[i]
+		lo, hi := first.Position, first.Position+first.Length
+		j := i + 1
+		for ; j < len(ranges); j++ {
+			r := ranges[j]
+			if r.File != first.File || r.Position < hi || r.Position-hi > linkGap || r.Position+r.Length-lo > linkSpan {
+				break
+			}
+			hi = r.Position + r.Length
+		}
+		key := journalKey(first.File)
+		data, err := l.store.GetRange(ctx, key, int64(lo), int64(hi-lo))
+		if err != nil {
+			return nil, fmt.Errorf("linked segment %s: %w", s.key, err)
+		}
+		if uint64(len(data)) != hi-lo {
+			return nil, fmt.Errorf("linked segment %s: %s holds %d bytes at %d, want %d", s.key, key, len(data), lo, hi-lo)
+		}
+		for _, r := range ranges[i:j] {
+			out = append(out, data[r.Position-lo:r.Position-lo+r.Length]...)
+		}
+		i = j
+	}
+	return out, nil
 }
 
 // OffsetAt returns the offset of the first durable message appended at or

@@ -100,7 +100,7 @@ func (r *recovery) replayObject(ctx context.Context, key string, seq uint64) err
 	case rd.Offset() != len(data):
 		return fmt.Errorf("recover: %s: %w: %d bytes after the frame at byte %d", key, journal.ErrCorrupt, len(data)-rd.Offset(), rd.Offset())
 	}
-	return r.applyFrame(key, f)
+	return r.applyFrame(key, 0, f)
 }
 
 // replayFiles replays append-mode journal files: each is named by its
@@ -141,7 +141,7 @@ func (r *recovery) replayFiles(ctx context.Context, keys []string, seqs []uint64
 			if f.Seq != r.next {
 				return fmt.Errorf("recover: %s at byte %d: %w: frame %d, expected %d", key, f.Offset, journal.ErrCorrupt, f.Seq, r.next)
 			}
-			if err := r.applyFrame(key, f); err != nil {
+			if err := r.applyFrame(key, seqs[i], f); err != nil {
 				return err
 			}
 			r.next++
@@ -165,8 +165,9 @@ func (r *recovery) truncate(ctx context.Context, key string, size int64) error {
 	return nil
 }
 
-// applyFrame applies one valid frame read from key.
-func (r *recovery) applyFrame(key string, f journal.Frame) error {
+// applyFrame applies one valid frame read from key, which is journal file
+// number file (0 for a journal object).
+func (r *recovery) applyFrame(key string, file uint64, f journal.Frame) error {
 	seq := f.Seq
 	if f.Epoch == seq {
 		addSorted(&r.l.epochs, seq) // the first frame of an epoch
@@ -195,6 +196,9 @@ func (r *recovery) applyFrame(key string, f journal.Frame) error {
 		case journal.RecordBatch:
 			k, sb, err := decodeBatchRecord(rec.Payload)
 			sb.seq = seq
+			if file != 0 {
+				sb.file, sb.pos = file, int64(recStart+journal.RecordHeaderSize+batchRecordHeader)
+			}
 			if err == nil {
 				err = r.applyBatch(k, sb)
 			}
@@ -228,11 +232,11 @@ func (r *recovery) applyFrame(key string, f journal.Frame) error {
 			if p := r.l.part(k); p != nil {
 				r.l.dropPartition(p)
 			}
-		case journal.RecordSegment:
+		case journal.RecordSegment, journal.RecordLinkedSegment:
 			if inManifest {
 				return true
 			}
-			k, seg, err := decodeSegmentRecord(rec.Payload)
+			k, seg, err := decodeSegmentRecord(rec.Type, rec.Payload)
 			if err == nil {
 				r.l.mu.Lock()
 				p := r.l.partLocked(k)

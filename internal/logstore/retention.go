@@ -22,7 +22,7 @@ type SegmentInfo struct {
 	BaseOffset uint64
 	LastOffset uint64
 	LastTime   time.Time // append time of its last batch
-	Size       int64
+	Size       int64     // bytes in the store: the object, and the batches a linked segment points at
 }
 
 // Segments lists a partition's sealed segments, oldest first.
@@ -33,7 +33,7 @@ func (l *Log) Segments(k PartitionKey) []SegmentInfo {
 	}
 	out := make([]SegmentInfo, len(v.segments))
 	for i, s := range v.segments {
-		out[i] = SegmentInfo{Key: s.key, BaseOffset: s.base, LastOffset: s.last, LastTime: time.UnixMicro(int64(s.lastTS)), Size: s.size}
+		out[i] = SegmentInfo{Key: s.key, BaseOffset: s.base, LastOffset: s.last, LastTime: time.UnixMicro(int64(s.lastTS)), Size: s.bytes()}
 	}
 	return out
 }
@@ -237,7 +237,7 @@ func (l *Log) Size(k PartitionKey) int64 {
 	}
 	var n int64
 	for _, s := range v.segments {
-		n += s.size
+		n += s.bytes()
 	}
 	for _, b := range v.batches {
 		n += int64(len(b.data))

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,9 +22,27 @@ type segInfo struct {
 	lastTS     uint64 // append time of its last batch, µs
 	size       int64  // object size
 	epoch      uint64 // of the server that wrote it (part of its key)
+	// A linked segment's object says where its batches are in the journal
+	// files instead of holding them: files are those files (ascending;
+	// nil for a segment that holds its data) and dataLen the batches'
+	// bytes.
+	files   []uint64
+	dataLen int64
 
 	mu     sync.Mutex
 	footer *segment.Footer // loaded on first read
+	links  *segment.Links  // a linked segment's extents, loaded with footer
+}
+
+func (s *segInfo) linked() bool { return s.files != nil }
+
+// bytes is what the segment takes in the store: its object, and for a
+// linked segment the batches it points at.
+func (s *segInfo) bytes() int64 {
+	if s.linked() {
+		return s.size + s.dataLen
+	}
+	return s.size
 }
 
 // segmentKey names a segment object. The writer's epoch is part of the key
@@ -33,13 +52,20 @@ func segmentKey(k PartitionKey, base, epoch uint64) string {
 	return fmt.Sprintf("segments/%d/%d/%d/%020d-%020d", k.Stream, k.Topic, k.Partition, base, epoch)
 }
 
+// linkedKey names a linked segment object: the segment key with ".links"
+// after it, so a linked segment and its copy (see compact) can both exist.
+func linkedKey(k PartitionKey, base, epoch uint64) string {
+	return segmentKey(k, base, epoch) + ".links"
+}
+
 // segmentRecordSize is the size of a RecordSegment payload:
 // partition key (12) | base u64 | last u64 | last_ts u64 | size u64 | epoch u64.
-// Part of the format.
+// A RecordLinkedSegment payload goes on with data_len u64 | files u32 |
+// file u64 × files. Part of the format.
 const segmentRecordSize = batchRecordHeader + 5*8
 
 func encodeSegmentRecord(k PartitionKey, s *segInfo, epoch uint64) []byte {
-	b := make([]byte, segmentRecordSize)
+	b := make([]byte, segmentRecordSize, segmentRecordSize+12+8*len(s.files))
 	putPartitionKey(b, k)
 	le := binary.LittleEndian
 	le.PutUint64(b[12:], s.base)
@@ -47,29 +73,78 @@ func encodeSegmentRecord(k PartitionKey, s *segInfo, epoch uint64) []byte {
 	le.PutUint64(b[28:], s.lastTS)
 	le.PutUint64(b[36:], uint64(s.size))
 	le.PutUint64(b[44:], epoch)
+	if s.linked() {
+		b = le.AppendUint64(b, uint64(s.dataLen))
+		b = le.AppendUint32(b, uint32(len(s.files)))
+		for _, f := range s.files {
+			b = le.AppendUint64(b, f)
+		}
+	}
 	return b
 }
 
-func decodeSegmentRecord(b []byte) (PartitionKey, *segInfo, error) {
-	if len(b) != segmentRecordSize {
+// segmentRecordType is the record type that announces s.
+func segmentRecordType(s *segInfo) journal.RecordType {
+	if s.linked() {
+		return journal.RecordLinkedSegment
+	}
+	return journal.RecordSegment
+}
+
+func decodeSegmentRecord(t journal.RecordType, b []byte) (PartitionKey, *segInfo, error) {
+	if len(b) < segmentRecordSize || (t == journal.RecordSegment && len(b) != segmentRecordSize) {
 		return PartitionKey{}, nil, fmt.Errorf("%w: segment record of %d bytes", journal.ErrCorrupt, len(b))
 	}
 	le := binary.LittleEndian
 	k := PartitionKey{Stream: le.Uint32(b[0:]), Topic: le.Uint32(b[4:]), Partition: le.Uint32(b[8:])}
 	s := &segInfo{base: le.Uint64(b[12:]), last: le.Uint64(b[20:]), lastTS: le.Uint64(b[28:]), size: int64(le.Uint64(b[36:]))}
+	s.epoch = le.Uint64(b[44:])
+	s.key = segmentKey(k, s.base, s.epoch)
+	if t == journal.RecordLinkedSegment {
+		r := &fieldReader{b: b[segmentRecordSize:]}
+		s.dataLen = int64(r.u64())
+		n := r.u32()
+		if uint64(n) != uint64(len(r.b))/8 || n == 0 {
+			return k, nil, fmt.Errorf("%w: linked segment record for %s with %d files in %d bytes", journal.ErrCorrupt, k, n, len(r.b))
+		}
+		s.files = make([]uint64, n)
+		for i := range s.files {
+			s.files[i] = r.u64()
+		}
+		if r.err != nil || len(r.b) != 0 || s.dataLen <= 0 {
+			return k, nil, fmt.Errorf("%w: linked segment record for %s does not add up", journal.ErrCorrupt, k)
+		}
+		s.key = linkedKey(k, s.base, s.epoch)
+	}
 	if s.last < s.base || s.size < segment.TrailerSize {
 		return k, nil, fmt.Errorf("%w: segment record for %s: offsets %d..%d, %d bytes", journal.ErrCorrupt, k, s.base, s.last, s.size)
 	}
-	s.epoch = le.Uint64(b[44:])
-	s.key = segmentKey(k, s.base, s.epoch)
 	return k, s, nil
 }
 
 // addSegment records a durable segment: reads of its offsets go to it, and
-// the in-memory batches it holds are dropped.
+// the in-memory batches it holds are dropped. A segment that starts where
+// a linked one does and ends where it ends is that segment's copy (see
+// compact) and takes its place; the linked object is then deleted (with
+// the trimmed ones). A copy of a segment that is gone (trimmed meanwhile)
+// is deleted itself.
 func (p *partition) addSegment(s *segInfo) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if s.base < p.sealedNext && !s.linked() {
+		for i, old := range p.segments {
+			if old.base == s.base && old.last == s.last && old.linked() {
+				p.segments = slices.Clone(p.segments)
+				p.segments[i] = s
+				p.trimmed = append(p.trimmed, old.key)
+				return nil
+			}
+		}
+		if len(p.segments) == 0 || s.base < p.segments[0].base {
+			p.trimmed = append(p.trimmed, s.key)
+			return nil
+		}
+	}
 	if s.base != p.sealedNext {
 		return fmt.Errorf("%w: partition %s: segment from offset %d, but sealed up to %d", journal.ErrCorrupt, p.key, s.base, p.sealedNext)
 	}
@@ -115,6 +190,9 @@ func (l *Log) sealer() {
 		_ = l.sealDue(l.runCtx)
 		if time.Since(lastCkpt) >= l.opts.CheckpointInterval {
 			lastCkpt = time.Now()
+			if err := l.compactDue(l.runCtx); err != nil && l.runCtx.Err() == nil {
+				l.log.Warn("copying linked segments out of old journal files failed; will try again", "err", err)
+			}
 			if err := l.Checkpoint(l.runCtx); err != nil && l.runCtx.Err() == nil {
 				l.log.Warn("checkpoint failed; will try again", "err", err)
 			}
@@ -187,22 +265,94 @@ func (l *Log) seal(ctx context.Context, p *partition) error {
 	if len(batches) == 0 {
 		return nil
 	}
-	s := &segInfo{key: segmentKey(p.key, batches[0].base, l.epoch), base: batches[0].base, epoch: l.epoch}
-	bld := segment.NewBuilder(l.opts.IndexInterval)
-	size, err := l.writeSegment(ctx, s.key, batches, bld)
+	var s *segInfo
+	var err error
+	if l.canLink(batches) {
+		s, err = l.writeLinked(ctx, p.key, batches)
+	} else {
+		s, err = l.writeCopy(ctx, p.key, batches)
+	}
 	if err != nil {
 		return err
 	}
-	f := bld.Footer()
-	s.last, s.lastTS, s.size, s.footer = f.LastOffset, f.LastTimestamp, size, &f
-	if err := l.appendInternal(ctx, journal.RecordSegment, encodeSegmentRecord(p.key, s, l.epoch), frameRecord{part: p, seg: s}); err != nil {
+	if err := l.appendInternal(ctx, segmentRecordType(s), encodeSegmentRecord(p.key, s, l.epoch), frameRecord{part: p, seg: s}); err != nil {
 		return fmt.Errorf("record segment %s: %w", s.key, err)
 	}
 	if l.opts.onSealed != nil {
 		l.opts.onSealed(p.key, s.last)
 	}
-	l.log.Debug("sealed a segment", "key", s.key, "offsets", fmt.Sprintf("%d..%d", s.base, s.last), "bytes", size)
+	l.log.Debug("sealed a segment", "key", s.key, "offsets", fmt.Sprintf("%d..%d", s.base, s.last), "bytes", s.bytes())
 	return nil
+}
+
+// canLink reports whether batches can be sealed into a linked segment:
+// they are all in journal files (not objects), and linking is on.
+func (l *Log) canLink(batches []storedBatch) bool {
+	if !l.appendMode || l.opts.CopySegments {
+		return false
+	}
+	for _, b := range batches {
+		if b.file == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// writeCopy writes batches as a segment object holding them.
+func (l *Log) writeCopy(ctx context.Context, k PartitionKey, batches []storedBatch) (*segInfo, error) {
+	s := &segInfo{key: segmentKey(k, batches[0].base, l.epoch), base: batches[0].base, epoch: l.epoch}
+	bld := segment.NewBuilder(l.opts.IndexInterval)
+	size, err := l.writeSegment(ctx, s.key, batches, bld)
+	if err != nil {
+		return nil, err
+	}
+	f := bld.Footer()
+	s.last, s.lastTS, s.size, s.footer = f.LastOffset, f.LastTimestamp, size, &f
+	return s, nil
+}
+
+// writeLinked writes a linked segment object for batches, which are in
+// journal files: only where they are, and the footer.
+func (l *Log) writeLinked(ctx context.Context, k PartitionKey, batches []storedBatch) (*segInfo, error) {
+	bld := segment.NewBuilder(l.opts.IndexInterval)
+	extents := make([]segment.Extent, 0, len(batches))
+	for _, b := range batches {
+		h, err := batch.ParseHeader(b.data)
+		if err != nil {
+			return nil, err
+		}
+		if err := bld.Add(h); err != nil {
+			return nil, err
+		}
+		extents = append(extents, segment.Extent{File: b.file, Position: uint64(b.pos), Length: uint64(len(b.data))})
+	}
+	obj := segment.AppendLinks(nil, extents, bld.Footer())
+	links, err := segment.ParseLinks(obj)
+	if err != nil {
+		return nil, fmt.Errorf("linked segment for %s: %w", k, err)
+	}
+	f := links.Footer
+	s := &segInfo{
+		key: linkedKey(k, f.BaseOffset, l.epoch), base: f.BaseOffset, last: f.LastOffset, lastTS: f.LastTimestamp,
+		size: int64(len(obj)), epoch: l.epoch, files: links.Files(), dataLen: int64(f.DataLen),
+		footer: &links.Footer, links: links,
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := l.store.Put(ctx, s.key, obj, objstore.IfAbsent())
+		if errors.Is(err, objstore.ErrPreconditionFailed) && attempt == 0 {
+			// An earlier attempt of this writer landed but was not
+			// recorded: replace it.
+			if err := l.store.Delete(ctx, s.key); err != nil {
+				return nil, fmt.Errorf("write linked segment %s: %w", s.key, err)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("write linked segment %s: %w", s.key, err)
+		}
+		return s, nil
+	}
 }
 
 // writeSegment streams batches and the footer into a new object.
@@ -263,6 +413,9 @@ func (l *Log) loadFooter(ctx context.Context, s *segInfo) (*segment.Footer, erro
 	if s.footer != nil {
 		return s.footer, nil
 	}
+	if s.linked() {
+		return l.loadLinks(ctx, s)
+	}
 	tb, err := l.store.GetRange(ctx, s.key, s.size-segment.TrailerSize, segment.TrailerSize)
 	if err != nil {
 		return nil, fmt.Errorf("read segment trailer: %w", err)
@@ -283,5 +436,22 @@ func (l *Log) loadFooter(ctx context.Context, s *segInfo) (*segment.Footer, erro
 		return nil, fmt.Errorf("segment %s: %w: holds offsets %d..%d, recorded as %d..%d", s.key, segment.ErrCorrupt, f.BaseOffset, f.LastOffset, s.base, s.last)
 	}
 	s.footer = &f
+	return s.footer, nil
+}
+
+// loadLinks reads a linked segment's object (s.mu is held).
+func (l *Log) loadLinks(ctx context.Context, s *segInfo) (*segment.Footer, error) {
+	obj, err := l.store.Get(ctx, s.key)
+	if err != nil {
+		return nil, fmt.Errorf("read linked segment: %w", err)
+	}
+	links, err := segment.ParseLinks(obj)
+	if err != nil {
+		return nil, fmt.Errorf("linked segment %s: %w", s.key, err)
+	}
+	if f := links.Footer; f.BaseOffset != s.base || f.LastOffset != s.last || int64(f.DataLen) != s.dataLen {
+		return nil, fmt.Errorf("linked segment %s: %w: holds offsets %d..%d (%d bytes), recorded as %d..%d (%d bytes)", s.key, segment.ErrCorrupt, f.BaseOffset, f.LastOffset, f.DataLen, s.base, s.last, s.dataLen)
+	}
+	s.links, s.footer = links, &links.Footer
 	return s.footer, nil
 }

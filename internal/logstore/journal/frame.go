@@ -85,6 +85,10 @@ const (
 	RecordTrim RecordType = 4
 	// RecordDrop says a partition and all its data were deleted.
 	RecordDrop RecordType = 5
+	// RecordLinkedSegment says a run of a partition was sealed into a
+	// linked segment: one that points at the batches in the journal files
+	// instead of holding a copy.
+	RecordLinkedSegment RecordType = 6
 )
 
 // Record is one entry of a frame body.

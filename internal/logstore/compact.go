@@ -1,0 +1,137 @@
+package logstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/logstore/journal"
+)
+
+// Linked segments keep the journal files they point into. When partitions
+// age at different paces — one topic keeps a week, another an hour — a
+// few linked segments can keep files that are mostly dead: compactDue
+// then copies those segments out (into segment objects holding their
+// batches, which take the linked ones' place through a RecordSegment), so
+// the next checkpoint deletes the files. It runs before each background
+// checkpoint and acts only while the journal files hold more than twice
+// what linked segments and unsealed batches need, plus
+// Options.CompactSlack, oldest file first.
+func (l *Log) compactDue(ctx context.Context) error {
+	if !l.appendMode {
+		return nil
+	}
+	var files []uint64
+	sizes := map[uint64]int64{}
+	var total int64
+	for info, err := range l.store.All(ctx, "journal/") {
+		if err != nil {
+			return fmt.Errorf("compact: list journal: %w", err)
+		}
+		if seq, ok := parseJournalKey(info.Key); ok {
+			files = append(files, seq)
+			sizes[seq] = info.Size
+			total += info.Size
+		}
+	}
+	type ref struct {
+		p *partition
+		s *segInfo
+	}
+	holders := map[uint64][]ref{}
+	live := l.tailBytes.Load()
+	unsealedFrom := l.publishedSeq() + 1 // the oldest frame holding an unsealed batch
+	for _, p := range l.partitions() {
+		p.mu.RLock()
+		for _, s := range p.segments {
+			if s.linked() {
+				live += s.dataLen
+				for _, f := range s.files {
+					holders[f] = append(holders[f], ref{p, s})
+				}
+			}
+		}
+		if len(p.batches) > 0 {
+			unsealedFrom = min(unsealedFrom, p.batches[0].seq)
+		}
+		p.mu.RUnlock()
+	}
+	for i, f := range files {
+		if total <= 2*live+l.opts.CompactSlack {
+			return nil
+		}
+		if i+1 == len(files) || files[i+1] > unsealedFrom {
+			return nil // f holds unsealed batches (or is being written)
+		}
+		refs := holders[f]
+		if len(refs) == 0 {
+			continue // goes at the next checkpoint anyway
+		}
+		for _, r := range refs {
+			done, err := l.compact(ctx, r.p, r.s)
+			if err != nil {
+				return err
+			}
+			if done {
+				live -= r.s.dataLen
+			}
+		}
+		total -= sizes[f]
+	}
+	return nil
+}
+
+// publishedSeq is the last journal frame published.
+func (l *Log) publishedSeq() uint64 {
+	l.pubMu.Lock()
+	defer l.pubMu.Unlock()
+	return l.published
+}
+
+// compact copies linked segment s of p into a segment object that holds
+// its batches, and records it in s's place. done is false when s was
+// gone already (trimmed, dropped, or compacted).
+func (l *Log) compact(ctx context.Context, p *partition, s *segInfo) (done bool, err error) {
+	p.sealMu.Lock() // no seal of p meanwhile, nor a drop
+	defer p.sealMu.Unlock()
+	p.mu.RLock()
+	present := slices.Contains(p.segments, s) && !p.dropped
+	p.mu.RUnlock()
+	if !present || !s.linked() {
+		return false, nil
+	}
+	f, err := l.loadFooter(ctx, s)
+	if err != nil {
+		return false, fmt.Errorf("compact %s: %w", s.key, err)
+	}
+	data, err := l.readLinked(ctx, s, 0, f.DataLen)
+	if err != nil {
+		return false, fmt.Errorf("compact: %w", err)
+	}
+	var batches []storedBatch
+	for pos := 0; pos < len(data); {
+		h, err := batch.ParseHeader(data[pos:])
+		if err != nil || h.Length > uint64(len(data)-pos) {
+			return false, fmt.Errorf("compact %s: bad batch at %d", s.key, pos)
+		}
+		b := data[pos : pos+int(h.Length)]
+		if _, err := batch.Validate(b); err != nil {
+			return false, fmt.Errorf("compact %s: batch at %d: %w", s.key, pos, err)
+		}
+		batches = append(batches, storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, data: b})
+		pos += int(h.Length)
+	}
+	c, err := l.writeCopy(ctx, p.key, batches)
+	if err != nil {
+		return false, fmt.Errorf("compact: %w", err)
+	}
+	if c.base != s.base || c.last != s.last {
+		return false, fmt.Errorf("compact %s: %w: copy holds offsets %d..%d, the linked segment %d..%d", s.key, journal.ErrCorrupt, c.base, c.last, s.base, s.last)
+	}
+	if err := l.appendInternal(ctx, journal.RecordSegment, encodeSegmentRecord(p.key, c, l.epoch), frameRecord{part: p, seg: c}); err != nil {
+		return false, fmt.Errorf("compact: record segment %s: %w", c.key, err)
+	}
+	l.log.Debug("copied a linked segment out of the journal files", "from", s.key, "to", c.key, "bytes", c.size)
+	return true, l.deleteTrimmed(ctx, p)
+}
