@@ -92,6 +92,9 @@ type SegmentConfig struct {
 	MaxAge     Duration `toml:"max_age" min:">0" doc:"data older than this is sealed whatever its size"`
 	BlockCache Size     `toml:"block_cache" min:"1MiB" doc:"memory for cached blocks of segments read back"`
 	TailCache  Size     `toml:"tail_cache" min:"1MiB" doc:"memory for the unsealed tails of all partitions: past it, the partitions holding the most are sealed early"`
+	Linked     bool     `toml:"linked" doc:"seal into linked segments, which point at the batches where the journal wrote them instead of copying them (every byte is written once); false copies every segment's batches"`
+	// LinkedMaxAge applies to S3 only.
+	LinkedMaxAge Duration `toml:"linked_max_age" min:"0s" doc:"on S3, linked segments whose newest message is older than this are copied into ordinary segments, so old data is read from one object per segment and the journal objects can be deleted (0: never); on fs linked segments are copied only when they keep journal files that hold mostly deleted data"`
 }
 
 // TCPConfig configures the Iggy binary-protocol TCP listener.
@@ -183,10 +186,12 @@ func Default() Config {
 			CheckpointInterval: Duration(time.Minute),
 		},
 		Segment: SegmentConfig{
-			Bytes:      64 * MiB,
-			MaxAge:     Duration(10 * time.Minute),
-			BlockCache: 64 * MiB,
-			TailCache:  GiB,
+			Bytes:        64 * MiB,
+			MaxAge:       Duration(10 * time.Minute),
+			BlockCache:   64 * MiB,
+			TailCache:    GiB,
+			Linked:       true,
+			LinkedMaxAge: Duration(10 * time.Minute),
 		},
 	}
 }

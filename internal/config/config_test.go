@@ -220,6 +220,7 @@ func validEnvValue(t *testing.T, k Key) string {
 		"segments.max_age":             "30s",
 		"segments.block_cache":         "8MiB",
 		"segments.tail_cache":          "16MiB",
+		"segments.linked_max_age":      "1h",
 	}
 	if v, ok := special[k.Name]; ok {
 		return v

@@ -299,14 +299,14 @@ func (l *Log) failOpen(err error) {
 }
 
 // writeFrame makes frame durable as journal/<seq> (or appended to a
-// journal file: then it says where), retrying with backoff through outages
+// journal file), and says where it is; it retries with backoff through outages
 // until it succeeds, the store says another server owns the journal
 // (ErrFenced), or the log is closed for good.
 func (l *Log) writeFrame(seq uint64, frame []byte) (frameLoc, error) {
 	if l.appendMode {
 		return l.files.write(seq, frame)
 	}
-	return frameLoc{}, l.putFrame(seq, frame)
+	return frameLoc{file: seq}, l.putFrame(seq, frame)
 }
 
 // putFrame writes frame as the object journal/<seq>.

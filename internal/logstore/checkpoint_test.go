@@ -54,7 +54,7 @@ func TestCheckpointTrimsJournalAndRecovers(t *testing.T) {
 	ctx := t.Context()
 	b := mem.New()
 	s := objstore.New(b, objstore.Options{})
-	base := Options{SegmentBytes: 1 << 30, IndexInterval: 512, JournalObjects: true}
+	base := Options{SegmentBytes: 1 << 30, IndexInterval: 512, JournalObjects: true, CopySegments: true}
 	m1 := &metaState{}
 	l := openLog(t, s, m1.options(base))
 	k1, k2 := PartitionKey{1, 1, 0}, PartitionKey{1, 1, 1}

@@ -4,23 +4,33 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/shoalstream/shoal/internal/batch"
 	"github.com/shoalstream/shoal/internal/logstore/journal"
 )
 
-// Linked segments keep the journal files they point into. When partitions
-// age at different paces — one topic keeps a week, another an hour — a
-// few linked segments can keep files that are mostly dead: compactDue
-// then copies those segments out (into segment objects holding their
-// batches, which take the linked ones' place through a RecordSegment), so
-// the next checkpoint deletes the files. It runs before each background
-// checkpoint and acts only while the journal files hold more than twice
-// what linked segments and unsealed batches need, plus
-// Options.CompactSlack, oldest file first.
+// Linked segments keep the journal files (or objects) they point into.
+// compactDue copies linked segments out — into segment objects holding
+// their batches, which take the linked ones' place through a
+// RecordSegment — so that the next checkpoint deletes what they kept. It
+// runs before each background checkpoint, and copies:
+//
+//   - on journal objects, every linked segment older than
+//     Options.LinkedMaxAge: a partition's batches are spread over many
+//     objects, which suits the reads of recent data and costs GETs for
+//     older data; and the bucket's object count must grow with segments,
+//     not with flushes;
+//   - on either, while the journal holds more than twice what linked
+//     segments and unsealed batches need, plus Options.CompactSlack, the
+//     linked segments that keep the oldest file: when partitions age at
+//     different paces (one topic keeps a week, another an hour), a few
+//     linked segments must not keep files that are mostly dead.
 func (l *Log) compactDue(ctx context.Context) error {
-	if !l.appendMode {
-		return nil
+	if !l.appendMode && l.opts.LinkedMaxAge > 0 {
+		if err := l.compactOld(ctx, l.opts.Now().Add(-l.opts.LinkedMaxAge)); err != nil {
+			return err
+		}
 	}
 	var files []uint64
 	sizes := map[uint64]int64{}
@@ -78,6 +88,27 @@ func (l *Log) compactDue(ctx context.Context) error {
 			}
 		}
 		total -= sizes[f]
+	}
+	return nil
+}
+
+// compactOld copies out every linked segment whose newest batch was
+// appended before cutoff.
+func (l *Log) compactOld(ctx context.Context, cutoff time.Time) error {
+	for _, p := range l.partitions() {
+		p.mu.RLock()
+		var old []*segInfo
+		for _, s := range p.segments {
+			if s.linked() && time.UnixMicro(int64(s.lastTS)).Before(cutoff) {
+				old = append(old, s)
+			}
+		}
+		p.mu.RUnlock()
+		for _, s := range old {
+			if _, err := l.compact(ctx, p, s); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

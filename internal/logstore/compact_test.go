@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shoalstream/shoal/internal/objstore/mem"
 )
@@ -117,5 +119,63 @@ func TestCompactRecoversFromJournal(t *testing.T) {
 	}
 	if got := payloads(t, l2, k, 0); len(got) != 10 || got[9] != "4-1" {
 		t.Fatalf("after recovery: %q", got)
+	}
+}
+
+// On journal objects, linked segments are copied out once older than
+// LinkedMaxAge; the journal objects they kept then go, and the object
+// count is back to segments, not flushes.
+func TestCompactOldOnJournalObjects(t *testing.T) {
+	ctx := context.Background()
+	s := mem.NewStore()
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixMicro())
+	now := func() time.Time { return time.UnixMicro(clock.Load()) }
+	opts := Options{JournalObjects: true, SegmentBytes: 1 << 30, LinkedMaxAge: time.Hour, Now: now}
+	l := openLog(t, s, opts)
+	k := PartitionKey{3, 1, 0}
+	for i := range 20 {
+		if _, err := l.Append(ctx, k, makeBatch(t, 2, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	segs := l.Segments(k)
+	if len(segs) != 1 || !strings.HasSuffix(segs[0].Key, ".links") {
+		t.Fatalf("segments %+v: want one linked segment", segs)
+	}
+	if err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept := len(keysUnder(t, s, "journal/"))
+	if kept < 20 {
+		t.Fatalf("%d journal objects after a checkpoint: the linked segment should keep its 20", kept)
+	}
+	if err := l.compactDue(ctx); err != nil { // not old yet
+		t.Fatal(err)
+	}
+	if segs := l.Segments(k); !strings.HasSuffix(segs[0].Key, ".links") {
+		t.Fatalf("a young linked segment was copied: %+v", segs)
+	}
+	clock.Add((2 * time.Hour).Microseconds())
+	if err := l.compactDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if segs := l.Segments(k); len(segs) != 1 || strings.HasSuffix(segs[0].Key, ".links") {
+		t.Fatalf("after compaction: segments %+v, want the copy", segs)
+	}
+	if err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left := len(keysUnder(t, s, "journal/")); left > kept-20 {
+		t.Fatalf("%d of %d journal objects left after copying the segment out", left, kept)
+	}
+	crash(l)
+	l2 := openLog(t, s, opts)
+	defer l2.Close()
+	if got := payloads(t, l2, k, 0); len(got) != 40 || got[39] != "19-1" {
+		t.Fatalf("after a crash: %d messages", len(got))
 	}
 }

@@ -72,10 +72,10 @@ func (j *fileJournal) appendOnce(seq uint64, frame []byte) (frameLoc, error) {
 	return frameLoc{file: j.curSeq, offset: before}, nil
 }
 
-// frameLoc is where a frame was written in the journal files (zero for a
-// journal of one object per frame).
+// frameLoc is where a frame was written: the journal file or object
+// journal/<file>, at offset (0 for an object, which holds one frame).
 type frameLoc struct {
-	file   uint64 // the file's number: journal/<file>
+	file   uint64
 	offset int64
 }
 

@@ -229,15 +229,19 @@ type Options struct {
 	// JournalFileBytes starts a new journal file once the current one is
 	// this large (default 64 MiB; journal files only).
 	JournalFileBytes int64
-	// CopySegments seals by copying batches into segment objects even
-	// where the journal is in files (by default those seal into linked
-	// segments, which point at the batches in the journal files).
+	// CopySegments seals by copying batches into segment objects (by
+	// default sealing writes linked segments, which point at the batches
+	// where the journal wrote them; see compact.go).
 	CopySegments bool
-	// CompactSlack is how many bytes of journal files may be kept beyond
-	// twice what linked segments and unsealed batches hold, before the
-	// linked segments that keep the oldest files are copied out so the
-	// files can go (default 4 × JournalFileBytes; journal files only).
+	// CompactSlack is how many bytes of journal may be kept beyond twice
+	// what linked segments and unsealed batches hold, before the linked
+	// segments that keep the oldest journal files or objects are copied
+	// out so those can go (default 4 × JournalFileBytes).
 	CompactSlack int64
+	// LinkedMaxAge: on journal objects (S3), linked segments whose newest
+	// batch is older than this are copied into ordinary segments (default
+	// 10 minutes; negative: never). Journal files (fs) keep theirs.
+	LinkedMaxAge time.Duration
 	// SnapshotMeta returns the broker's state as of the last record
 	// ApplyMeta received, for a checkpoint; RestoreMeta installs it at
 	// recovery, before the records after it. With ApplyMeta but no
@@ -296,6 +300,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.CompactSlack <= 0 {
 		o.CompactSlack = 4 * o.JournalFileBytes
+	}
+	if o.LinkedMaxAge == 0 {
+		o.LinkedMaxAge = 10 * time.Minute
 	}
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = time.Minute

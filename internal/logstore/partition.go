@@ -16,9 +16,9 @@ type storedBatch struct {
 	ts         uint64 // append time, µs
 	seq        uint64 // the journal frame it is in
 	data       []byte
-	// Where data is in the journal files (file is the file's number, 0
-	// when the journal is one object per frame): a linked segment points
-	// there.
+	// Where data is in the journal: in the file or object
+	// journal/<file>, at pos (file is 0 for a batch read back from a
+	// segment). A linked segment points there.
 	file uint64
 	pos  int64
 }

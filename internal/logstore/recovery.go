@@ -100,7 +100,7 @@ func (r *recovery) replayObject(ctx context.Context, key string, seq uint64) err
 	case rd.Offset() != len(data):
 		return fmt.Errorf("recover: %s: %w: %d bytes after the frame at byte %d", key, journal.ErrCorrupt, len(data)-rd.Offset(), rd.Offset())
 	}
-	return r.applyFrame(key, 0, f)
+	return r.applyFrame(key, seq, f)
 }
 
 // replayFiles replays append-mode journal files: each is named by its
@@ -165,8 +165,8 @@ func (r *recovery) truncate(ctx context.Context, key string, size int64) error {
 	return nil
 }
 
-// applyFrame applies one valid frame read from key, which is journal file
-// number file (0 for a journal object).
+// applyFrame applies one valid frame read from key, the journal file or
+// object numbered file.
 func (r *recovery) applyFrame(key string, file uint64, f journal.Frame) error {
 	seq := f.Seq
 	if f.Epoch == seq {

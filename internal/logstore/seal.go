@@ -286,9 +286,9 @@ func (l *Log) seal(ctx context.Context, p *partition) error {
 }
 
 // canLink reports whether batches can be sealed into a linked segment:
-// they are all in journal files (not objects), and linking is on.
+// linking is on, and they all are where the journal wrote them.
 func (l *Log) canLink(batches []storedBatch) bool {
-	if !l.appendMode || l.opts.CopySegments {
+	if l.opts.CopySegments {
 		return false
 	}
 	for _, b := range batches {
@@ -312,8 +312,8 @@ func (l *Log) writeCopy(ctx context.Context, k PartitionKey, batches []storedBat
 	return s, nil
 }
 
-// writeLinked writes a linked segment object for batches, which are in
-// journal files: only where they are, and the footer.
+// writeLinked writes a linked segment object for batches: only where
+// they are in the journal, and the footer.
 func (l *Log) writeLinked(ctx context.Context, k PartitionKey, batches []storedBatch) (*segInfo, error) {
 	bld := segment.NewBuilder(l.opts.IndexInterval)
 	extents := make([]segment.Extent, 0, len(batches))

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/shoalstream/shoal/internal/config"
 	"github.com/shoalstream/shoal/internal/logstore"
@@ -89,6 +90,16 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 		SegmentMaxAge:      cfg.Segment.MaxAge.Std(),
 		BlockCacheBytes:    cfg.Segment.BlockCache.Bytes(),
 		TailCacheBytes:     cfg.Segment.TailCache.Bytes(),
+		CopySegments:       !cfg.Segment.Linked,
+		LinkedMaxAge:       linkedMaxAge(cfg.Segment.LinkedMaxAge.Std()),
 		Logger:             log,
 	}
+}
+
+// linkedMaxAge maps the config's "0: never" to the log's negative.
+func linkedMaxAge(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
