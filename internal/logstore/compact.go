@@ -34,7 +34,6 @@ func (l *Log) compactDue(ctx context.Context) error {
 	}
 	var files []uint64
 	sizes := map[uint64]int64{}
-	var total int64
 	for info, err := range l.store.All(ctx, "journal/") {
 		if err != nil {
 			return fmt.Errorf("compact: list journal: %w", err)
@@ -42,7 +41,6 @@ func (l *Log) compactDue(ctx context.Context) error {
 		if seq, ok := parseJournalKey(info.Key); ok {
 			files = append(files, seq)
 			sizes[seq] = info.Size
-			total += info.Size
 		}
 	}
 	type ref struct {
@@ -67,16 +65,23 @@ func (l *Log) compactDue(ctx context.Context) error {
 		}
 		p.mu.RUnlock()
 	}
+	// sealed: file i holds no unsealed batch (and is not being written).
+	sealed := func(i int) bool { return i+1 < len(files) && files[i+1] <= unsealedFrom }
+	// What the journal will hold after the next checkpoint: the files
+	// nothing needs go then anyway (those of dropped partitions, say).
+	var total int64
 	for i, f := range files {
-		if total <= 2*live+l.opts.CompactSlack {
-			return nil
+		if !sealed(i) || len(holders[f]) > 0 {
+			total += sizes[f]
 		}
-		if i+1 == len(files) || files[i+1] > unsealedFrom {
-			return nil // f holds unsealed batches (or is being written)
+	}
+	for i, f := range files {
+		if total <= 2*live+l.opts.CompactSlack || !sealed(i) {
+			return nil
 		}
 		refs := holders[f]
 		if len(refs) == 0 {
-			continue // goes at the next checkpoint anyway
+			continue
 		}
 		for _, r := range refs {
 			done, err := l.compact(ctx, r.p, r.s)

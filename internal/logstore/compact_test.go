@@ -131,9 +131,23 @@ func TestCompactOldOnJournalObjects(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixMicro())
 	now := func() time.Time { return time.UnixMicro(clock.Load()) }
-	opts := Options{JournalObjects: true, SegmentBytes: 1 << 30, LinkedMaxAge: time.Hour, Now: now}
+	opts := Options{JournalObjects: true, SegmentBytes: 1 << 30, LinkedMaxAge: time.Hour, LinkMinBatch: 1, Now: now}
 	l := openLog(t, s, opts)
 	k := PartitionKey{3, 1, 0}
+	// Small batches (under the default LinkMinBatch) are copied when
+	// sealed: linked, they would cost a GET each to read back.
+	small := PartitionKey{3, 2, 0}
+	l.opts.LinkMinBatch = 256 << 10
+	if _, err := l.Append(ctx, small, makeBatch(t, 2, "small")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if segs := l.Segments(small); len(segs) != 1 || strings.HasSuffix(segs[0].Key, ".links") {
+		t.Fatalf("segments of small batches %+v: want a copied one", segs)
+	}
+	l.opts.LinkMinBatch = 1
 	for i := range 20 {
 		if _, err := l.Append(ctx, k, makeBatch(t, 2, fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
@@ -177,5 +191,44 @@ func TestCompactOldOnJournalObjects(t *testing.T) {
 	defer l2.Close()
 	if got := payloads(t, l2, k, 0); len(got) != 40 || got[39] != "19-1" {
 		t.Fatalf("after a crash: %d messages", len(got))
+	}
+}
+
+// Journal files nothing needs any more (a dropped partition's) go at the
+// next checkpoint anyway: they do not make compaction copy what is live.
+func TestCompactIgnoresFilesAboutToGo(t *testing.T) {
+	ctx := context.Background()
+	s := mem.NewStore()
+	l := openLog(t, s, Options{JournalFileBytes: 2 << 10, SegmentBytes: 1 << 30, CompactSlack: 8 << 10})
+	defer l.Close()
+	slow, busy := PartitionKey{1, 1, 0}, PartitionKey{1, 2, 0}
+	if _, err := l.Append(ctx, slow, makeBatch(t, 3, "slow")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, err := l.Append(ctx, busy, makeBatch(t, 2, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Drop(ctx, busy); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(keysUnder(t, s, "journal/")); n < 6 {
+		t.Fatalf("%d journal files: want the dropped partition's still there", n)
+	}
+	if err := l.compactDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if segs := l.Segments(slow); len(segs) != 1 || !strings.HasSuffix(segs[0].Key, ".links") {
+		t.Fatalf("segments %+v: the slow partition's linked segment was copied for files that go anyway", segs)
+	}
+	if err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(keysUnder(t, s, "journal/")); n > 3 {
+		t.Fatalf("%d journal files after the checkpoint", n)
 	}
 }

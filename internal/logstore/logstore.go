@@ -242,6 +242,11 @@ type Options struct {
 	// batch is older than this are copied into ordinary segments (default
 	// 10 minutes; negative: never). Journal files (fs) keep theirs.
 	LinkedMaxAge time.Duration
+	// LinkMinBatch: on journal objects, batches smaller than this on
+	// average are copied into a segment when sealed, not linked: read
+	// back from the journal objects they would cost a GET each (default
+	// 256 KiB).
+	LinkMinBatch int
 	// SnapshotMeta returns the broker's state as of the last record
 	// ApplyMeta received, for a checkpoint; RestoreMeta installs it at
 	// recovery, before the records after it. With ApplyMeta but no
@@ -303,6 +308,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.LinkedMaxAge == 0 {
 		o.LinkedMaxAge = 10 * time.Minute
+	}
+	if o.LinkMinBatch <= 0 {
+		o.LinkMinBatch = 256 << 10
 	}
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = time.Minute
