@@ -12,16 +12,12 @@ import (
 	"github.com/shoalstream/shoal/internal/objstore/mem"
 )
 
-// A linked segment of a slow partition keeps the journal file it points
-// into after the busy partitions' data there is gone; compaction copies it
-// out so that the file can go, and the copy serves the same reads, after a
-// crash too.
-func TestCompactFreesJournalFiles(t *testing.T) {
-	ctx := context.Background()
-	s := mem.NewStore()
-	opts := Options{JournalFileBytes: 2 << 10, SegmentBytes: 1 << 30, CompactSlack: 1 << 10}
-	l := openLog(t, s, opts)
-	slow, busy := PartitionKey{1, 1, 0}, PartitionKey{1, 2, 0}
+// slowAndBusy appends a batch to a slow partition and 40 to a busy one,
+// and seals both (into linked segments).
+func slowAndBusy(t *testing.T, l *Log) (slow, busy PartitionKey) {
+	t.Helper()
+	ctx := t.Context()
+	slow, busy = PartitionKey{1, 1, 0}, PartitionKey{1, 2, 0}
 	if _, err := l.Append(ctx, slow, makeBatch(t, 3, "slow")); err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +29,19 @@ func TestCompactFreesJournalFiles(t *testing.T) {
 	if err := l.Seal(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return slow, busy
+}
+
+// A linked segment of a slow partition keeps the journal file it points
+// into after the busy partitions' data there is gone; compaction copies it
+// out so that the file can go, and the copy serves the same reads, after a
+// crash too.
+func TestCompactFreesJournalFiles(t *testing.T) {
+	ctx := context.Background()
+	s := mem.NewStore()
+	opts := Options{JournalFileBytes: 2 << 10, SegmentBytes: 1 << 30, CompactSlack: 1 << 10}
+	l := openLog(t, s, opts)
+	slow, busy := slowAndBusy(t, l)
 	// Retention deletes all of the busy partition's data.
 	if err := l.TrimBefore(ctx, busy, 80); err != nil {
 		t.Fatal(err)
@@ -201,18 +210,7 @@ func TestCompactIgnoresFilesAboutToGo(t *testing.T) {
 	s := mem.NewStore()
 	l := openLog(t, s, Options{JournalFileBytes: 2 << 10, SegmentBytes: 1 << 30, CompactSlack: 8 << 10})
 	defer l.Close()
-	slow, busy := PartitionKey{1, 1, 0}, PartitionKey{1, 2, 0}
-	if _, err := l.Append(ctx, slow, makeBatch(t, 3, "slow")); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 40 {
-		if _, err := l.Append(ctx, busy, makeBatch(t, 2, fmt.Sprint(i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Seal(ctx); err != nil {
-		t.Fatal(err)
-	}
+	slow, busy := slowAndBusy(t, l)
 	if err := l.Drop(ctx, busy); err != nil {
 		t.Fatal(err)
 	}
