@@ -48,7 +48,13 @@ func killChild() int {
 		fmt.Fprintln(os.Stderr, "child: open store:", err)
 		return 2
 	}
-	l, err := Open(ctx, store, Options{SegmentBytes: 64 << 10, SealCheckInterval: 50 * time.Millisecond, CheckpointInterval: 200 * time.Millisecond, Logger: discardLogger()})
+	// Linked segments on every backend (LinkMinBatch 1), copied out of the
+	// journal objects soon after (LinkedMaxAge, S3), so kills also land
+	// in the middle of those.
+	l, err := Open(ctx, store, Options{
+		SegmentBytes: 64 << 10, SealCheckInterval: 50 * time.Millisecond, CheckpointInterval: 200 * time.Millisecond,
+		LinkMinBatch: 1, LinkedMaxAge: time.Second, JournalFileBytes: 256 << 10, Logger: discardLogger(),
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child: open log:", err)
 		return 2
@@ -108,6 +114,7 @@ func openKillStore(ctx context.Context) (*objstore.Store, error) {
 func runKillTest(t *testing.T, env []string, open func() *objstore.Store, rounds int) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	acked := map[uint32]uint64{} // partition → highest acknowledged offset + 1
+	linked, copied := 0, 0       // segments seen after each recovery
 	for round := range rounds {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), env...)
@@ -171,12 +178,24 @@ func runKillTest(t *testing.T, env []string, open func() *objstore.Store, rounds
 				t.Fatalf("round %d: partition %d: %d messages recovered, %d were acknowledged", round, p, next, n)
 			}
 		}
+		for p := range acked {
+			for _, seg := range l.Segments(PartitionKey{1, 1, p}) {
+				if strings.HasSuffix(seg.Key, ".links") {
+					linked++
+				} else {
+					copied++
+				}
+			}
+		}
 		// Close without writing anything new, so the next child starts
 		// from what was there.
 		crash(l)
 		_ = s.Close()
 	}
-	t.Logf("%d kills; acknowledged per partition: %v", rounds, acked)
+	t.Logf("%d kills; acknowledged per partition: %v; segments seen after the restarts: %d linked, %d copied", rounds, acked, linked, copied)
+	if linked == 0 {
+		t.Fatal("no linked segment was sealed: the kills did not reach sealing")
+	}
 }
 
 func TestKill9FS(t *testing.T) {
