@@ -46,7 +46,8 @@ func TestGroupPollRacingRebalance(t *testing.T) {
 	req := PollRequest{Consumer: Consumer{Kind: ConsumerGroup, Group: g}, Stream: ByName("s"), Topic: ByName("t"),
 		Partition: 2, HasPart: true, Strategy: PollNext, Count: 10, AutoCommit: true}
 
-	stall := faulty.Inject(objstoretest.Rule{Op: objstore.OpGet, KeyPrefix: "segments/", Action: objstoretest.Stall})
+	// (Whatever it reads: a segment, or the journal a linked one points into.)
+	stall := faulty.Inject(objstoretest.Rule{Op: objstore.OpGet, Action: objstoretest.Stall})
 	type result struct {
 		res PollResult
 		err error
