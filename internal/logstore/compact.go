@@ -10,11 +10,31 @@ import (
 	"github.com/shoalstream/shoal/internal/logstore/journal"
 )
 
+// compactor runs compactDue every CheckpointInterval until the log closes,
+// in a goroutine of its own: copying a backlog of linked segments out can
+// take a while, and sealing (which bounds the memory the unsealed tails
+// take) must go on meanwhile.
+func (l *Log) compactor() {
+	defer close(l.compDone)
+	ticker := time.NewTicker(l.opts.CheckpointInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-l.runCtx.Done():
+			return
+		case <-ticker.C:
+		}
+		if err := l.compactDue(l.runCtx); err != nil && l.runCtx.Err() == nil {
+			l.log.Warn("copying linked segments out of the journal failed; will try again", "err", err)
+		}
+	}
+}
+
 // Linked segments keep the journal files (or objects) they point into.
 // compactDue copies linked segments out — into segment objects holding
 // their batches, which take the linked ones' place through a
-// RecordSegment — so that the next checkpoint deletes what they kept. It
-// runs before each background checkpoint, and copies:
+// RecordSegment — so that a later checkpoint deletes what they kept. The
+// compactor runs it every CheckpointInterval; it copies:
 //
 //   - on journal objects, every linked segment older than
 //     Options.LinkedMaxAge: a partition's batches are spread over many

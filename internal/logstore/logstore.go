@@ -365,6 +365,7 @@ type Log struct {
 	spare     chan []byte  // a frame buffer made ready by the preparer
 	frameSize atomic.Int64 // the largest recent frame's size (decaying)
 	prepDone  chan struct{}
+	compDone  chan struct{} // closed when the compactor has exited
 	tailBytes atomic.Int64 // unsealed bytes held in memory, all partitions
 
 	// pubMu is held while a durable frame is published, so a checkpoint
@@ -393,7 +394,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 		store: store, opts: opts, log: opts.Logger,
 		kick: make(chan struct{}, 1), flushDone: make(chan struct{}),
 		sealKick: make(chan struct{}, 1), sealDone: make(chan struct{}),
-		spare: make(chan []byte, 1), prepDone: make(chan struct{}),
+		spare: make(chan []byte, 1), prepDone: make(chan struct{}), compDone: make(chan struct{}),
 		blocks: newBlockCache(opts.BlockCacheBytes),
 	}
 	l.mu.parts = make(map[PartitionKey]*partition)
@@ -426,6 +427,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	go l.flusher()
 	go l.sealer()
 	go l.preparer()
+	go l.compactor()
 	return l, nil
 }
 
@@ -465,6 +467,7 @@ func (l *Log) Close() error {
 	<-l.flushDone
 	<-l.sealDone
 	<-l.prepDone
+	<-l.compDone
 	l.files.close()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -35,6 +35,7 @@ func crash(l *Log) {
 	<-l.flushDone
 	<-l.sealDone
 	<-l.prepDone
+	<-l.compDone
 }
 
 // oracle is the model: what each partition must hold.

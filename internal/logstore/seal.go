@@ -190,9 +190,6 @@ func (l *Log) sealer() {
 		_ = l.sealDue(l.runCtx)
 		if time.Since(lastCkpt) >= l.opts.CheckpointInterval {
 			lastCkpt = time.Now()
-			if err := l.compactDue(l.runCtx); err != nil && l.runCtx.Err() == nil {
-				l.log.Warn("copying linked segments out of old journal files failed; will try again", "err", err)
-			}
 			if err := l.Checkpoint(l.runCtx); err != nil && l.runCtx.Err() == nil {
 				l.log.Warn("checkpoint failed; will try again", "err", err)
 			}
