@@ -366,7 +366,7 @@ type Log struct {
 	frameSize atomic.Int64 // the largest recent frame's size (decaying)
 	prepDone  chan struct{}
 	compDone  chan struct{} // closed when the compactor has exited
-	tailBytes atomic.Int64 // unsealed bytes held in memory, all partitions
+	tailBytes atomic.Int64  // unsealed bytes held in memory, all partitions
 
 	// pubMu is held while a durable frame is published, so a checkpoint
 	// sees the state between two frames; published is the last one.
