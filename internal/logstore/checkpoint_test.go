@@ -1,8 +1,10 @@
 package logstore
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"strings"
 	"sync"
@@ -172,7 +174,9 @@ func TestManifestRoundTripAndDamage(t *testing.T) {
 }
 
 func FuzzDecodeManifest(f *testing.F) {
-	m := &manifest{generation: 1, parts: []manifestPart{{key: PartitionKey{1, 1, 1}, segs: []*segInfo{{last: 5, size: 100}}, epochs: []uint64{1}}}}
+	m := &manifest{generation: 1, parts: []manifestPart{{key: PartitionKey{1, 1, 1},
+		segs:   []*segInfo{{last: 5, size: 100}, {base: 6, last: 9, size: 60, files: []uint64{3, 4}, dataLen: 500}},
+		epochs: []uint64{1, 1}}}}
 	f.Add(m.encode())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -187,4 +191,46 @@ func FuzzDecodeManifest(f *testing.F) {
 			t.Fatal("a manifest that decodes does not re-encode to its bytes")
 		}
 	})
+}
+
+// A manifest of the first version (SHM1: no linked segments) still reads.
+func TestDecodeManifestV1(t *testing.T) {
+	le := binary.LittleEndian
+	b := le.AppendUint32(nil, ManifestMagicV1)
+	for _, v := range []uint64{7, 3, 40, 39} { // generation, epoch, journal_start, covered
+		b = le.AppendUint64(b, v)
+	}
+	b = le.AppendUint32(b, 1) // claims
+	b = le.AppendUint64(b, 4)
+	b = le.AppendUint32(b, 1) // epochs
+	b = le.AppendUint64(b, 3)
+	b = le.AppendUint32(b, 1) // partitions
+	b = le.AppendUint32(b, 2)
+	b = le.AppendUint32(b, 1)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint64(b, 10)                      // sealed_next
+	b = le.AppendUint64(b, 99)                      // last_ts
+	b = le.AppendUint32(b, 1)                       // segments
+	for _, v := range []uint64{0, 9, 99, 4096, 3} { // base, last, last_ts, size, epoch
+		b = le.AppendUint64(b, v)
+	}
+	b = le.AppendUint32(b, 2)
+	b = append(b, "md"...)
+	b = le.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	m, err := decodeManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.generation != 7 || m.journalStart != 40 || len(m.parts) != 1 || string(m.meta) != "md" {
+		t.Fatalf("decoded %+v", m)
+	}
+	s := m.parts[0].segs[0]
+	if s.linked() || s.last != 9 || s.size != 4096 || s.key != segmentKey(PartitionKey{2, 1, 0}, 0, 3) {
+		t.Fatalf("segment %+v", s)
+	}
+	// Re-encoded, it is a version-2 manifest with the same content.
+	again, err := decodeManifest(m.encode())
+	if err != nil || again.parts[0].segs[0].key != s.key || again.covered != 39 {
+		t.Fatalf("re-encoded: %+v %v", again, err)
+	}
 }
