@@ -285,9 +285,8 @@ func (l *Log) seal(ctx context.Context, p *partition) error {
 // canLink reports whether batches can be sealed into a linked segment:
 // linking is on, they all are where the journal wrote them, and — on
 // journal objects — they are large enough (Options.LinkMinBatch on
-// average) that
-// reading them back from the journal objects, by a consumer or to copy
-// them out (compact.go), costs few GETs. Small batches of many
+// average) that reading them back from the journal objects, by a consumer
+// or to copy them out (compact.go), costs few GETs. Small batches of many
 // partitions are scattered over many journal objects: those are copied
 // now, while they are in memory.
 func (l *Log) canLink(batches []storedBatch) bool {
