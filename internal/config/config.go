@@ -81,7 +81,7 @@ type JournalConfig struct {
 	Ack                string   `toml:"ack" enum:"durable,received" doc:"when a send is answered: durable (after its journal flush is in storage; nothing acknowledged is ever lost) or received (at once; a crash can lose the last flush window)"`
 	FlushBytes         Size     `toml:"flush_bytes" min:"64KiB" max:"1GiB" doc:"a journal flush is cut when this much waits, even while the previous one is in flight"`
 	MinFlushInterval   Duration `toml:"min_flush_interval" min:"0s" doc:"least time between two flushes: a cap on PUTs per second on S3 (0: flush as soon as the previous one is done)"`
-	MaxInflightFlushes int      `toml:"max_inflight_flushes" min:"1" max:"64" doc:"journal flushes written at once on an object store (on fs they go one at a time)"`
+	MaxInflightFlushes int      `toml:"max_inflight_flushes" min:"1" max:"64" doc:"journal flushes written at once on an object store (on fs two overlap: one is written while the one before is synced)"`
 	SendTimeout        Duration `toml:"send_timeout" min:">0" doc:"how long a send waits for storage (an outage, throttling) before it fails with an error"`
 	CheckpointInterval Duration `toml:"checkpoint_interval" min:">0" doc:"how often a manifest is written and the journal trimmed"`
 }

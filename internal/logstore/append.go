@@ -128,9 +128,12 @@ func (l *Log) wait(ctx context.Context, f *openFrame) error {
 func (l *Log) flusher() {
 	defer close(l.flushDone)
 	sem := make(chan struct{}, l.opts.MaxInflightFlushes)
-	prev := make(chan struct{}) // completion of the previous frame
+	// The previous frame: its completion, and (journal files) when it is
+	// written; with the error of each.
+	prev, prevWritten := make(chan struct{}), make(chan struct{})
 	close(prev)
-	prevErr := new(error)
+	close(prevWritten)
+	prevErr, prevWriteErr := new(error), new(error)
 	var lastStart time.Time
 	var timer *time.Timer
 	cancelled := l.runCtx.Done()
@@ -149,9 +152,12 @@ func (l *Log) flusher() {
 		} else if f, seq, ok := l.cut(len(sem), cap(sem)); ok {
 			lastStart = time.Now()
 			sem <- struct{}{}
-			done, errSlot := make(chan struct{}), new(error)
-			go l.flush(f, seq, sem, prev, prevErr, done, errSlot)
-			prev, prevErr = done, errSlot
+			st := &flushState{
+				prev: prev, prevErr: prevErr, prevWritten: prevWritten, prevWriteErr: prevWriteErr,
+				done: make(chan struct{}), err: new(error), written: make(chan struct{}), writeErr: new(error),
+			}
+			go l.flush(f, seq, sem, st)
+			prev, prevErr, prevWritten, prevWriteErr = st.done, st.err, st.written, st.writeErr
 			continue
 		}
 		l.mu.Lock()
@@ -205,21 +211,38 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool)
 	return f, seq, true
 }
 
-// flush writes a cut frame and, once the previous frame (prev) completed,
+// flushState links a frame's flush to the previous frame's: each closes
+// done once it completed (err says how) and, on journal files, written
+// once it is written, not yet synced (writeErr says how).
+type flushState struct {
+	prev, prevWritten     <-chan struct{}
+	prevErr, prevWriteErr *error
+	done, written         chan struct{}
+	err, writeErr         *error
+}
+
+// flush writes a cut frame and, once the previous frame completed,
 // publishes it: batches become visible, metadata records go to ApplyMeta,
 // and the appenders waiting on it are answered.
-func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, prev <-chan struct{}, prevErr *error, done chan struct{}, errSlot *error) {
+func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState) {
 	defer func() { <-sem; l.wake() }()
-	defer close(done)
+	defer close(st.done)
 
 	f.copying.Wait() // appenders still copying their batches in
 	frame := f.fb.Finish(seq, l.epoch)
-	loc, err := l.writeFrame(seq, frame)
-	<-prev
-	if err == nil && *prevErr != nil {
-		err = *prevErr // an earlier frame failed: this one must not be acknowledged
+	var loc frameLoc
+	var err error
+	if l.appendMode {
+		loc, err = l.writeToFile(seq, frame, st)
+	} else {
+		close(st.written)
+		loc, err = frameLoc{file: seq}, l.putFrame(seq, frame)
 	}
-	*errSlot = err
+	<-st.prev
+	if err == nil && *st.prevErr != nil {
+		err = *st.prevErr // an earlier frame failed: this one must not be acknowledged
+	}
+	*st.err = err
 	if err != nil {
 		l.fail(err)
 		f.err = err
@@ -298,18 +321,29 @@ func (l *Log) failOpen(err error) {
 	}
 }
 
-// writeFrame makes frame durable as journal/<seq> (or appended to a
-// journal file), and says where it is; it retries with backoff through outages
-// until it succeeds, the store says another server owns the journal
-// (ErrFenced), or the log is closed for good.
-func (l *Log) writeFrame(seq uint64, frame []byte) (frameLoc, error) {
-	if l.appendMode {
-		return l.files.write(seq, frame)
+// writeToFile appends frame to the journal files once the frame before
+// it is written, says so (st.written), and syncs it. A frame whose
+// predecessor could not be written is not written either: the journal
+// must not skip a number.
+func (l *Log) writeToFile(seq uint64, frame []byte, st *flushState) (frameLoc, error) {
+	<-st.prevWritten
+	var loc frameLoc
+	var a *objstore.Appender
+	err := *st.prevWriteErr
+	if err == nil {
+		loc, a, err = l.files.write(seq, frame, st.prev)
 	}
-	return frameLoc{file: seq}, l.putFrame(seq, frame)
+	*st.writeErr = err
+	close(st.written)
+	if err != nil {
+		return loc, err
+	}
+	return loc, l.files.sync(a)
 }
 
-// putFrame writes frame as the object journal/<seq>.
+// putFrame makes frame durable as the object journal/<seq>, retrying with
+// backoff through outages until it succeeds, the store says another server
+// owns the journal (ErrFenced), or the log is closed for good.
 func (l *Log) putFrame(seq uint64, frame []byte) error {
 	key := journalKey(seq)
 	backoff := l.opts.RetryBackoff

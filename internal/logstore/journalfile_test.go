@@ -2,6 +2,7 @@ package logstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,16 +12,17 @@ import (
 	"github.com/shoalstream/shoal/internal/objstore/mem"
 )
 
-// Cutting the journal file anywhere inside its last frame recovers exactly
-// the frames before it; the log then goes on appending.
-func TestJournalFileTornTailAtEveryOffset(t *testing.T) {
+// fourFrames appends four batches of one message ("0-0" … "3-0") to
+// partition 1/1/0, one frame each, into one journal file of a memory
+// store, crashes, and returns the store, the file's key and its bytes.
+func fourFrames(t *testing.T) (*mem.Backend, string, []byte) {
+	t.Helper()
 	ctx := t.Context()
 	b := mem.New()
 	s := objstore.New(b, objstore.Options{})
 	l := openLog(t, s, Options{})
-	k := PartitionKey{1, 1, 0}
 	for i := range 4 {
-		if _, err := l.Append(ctx, k, makeBatch(t, 1, fmt.Sprint(i))); err != nil {
+		if _, err := l.Append(ctx, PartitionKey{1, 1, 0}, makeBatch(t, 1, fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,6 +35,16 @@ func TestJournalFileTornTailAtEveryOffset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, keys[0], data
+}
+
+// Cutting the journal file anywhere inside its last frame recovers exactly
+// the frames before it; the log then goes on appending.
+func TestJournalFileTornTailAtEveryOffset(t *testing.T) {
+	ctx := t.Context()
+	b, key, data := fourFrames(t)
+	keys := []string{key}
+	k := PartitionKey{1, 1, 0}
 	// Where the last frame starts.
 	rd := journal.NewReader(data)
 	lastStart := 0
@@ -166,5 +178,75 @@ func TestJournalFilesRollAndTrim(t *testing.T) {
 			}
 			l2.Close()
 		})
+	}
+}
+
+// Two flushes overlap on journal files: a crash can tear the next-to-last
+// frame and keep the last (written while the other was syncing; neither
+// was acknowledged). Recovery cuts both. A damaged frame with two valid
+// ones after it is corruption.
+func TestJournalFileTornPair(t *testing.T) {
+	ctx := t.Context()
+	b, key, data := fourFrames(t)
+	k := PartitionKey{1, 1, 0}
+	var frames []journal.Frame
+	for rd := journal.NewReader(data); ; {
+		f, ok, err := rd.Next()
+		if err != nil || !ok {
+			break
+		}
+		frames = append(frames, f)
+	}
+	if len(frames) != 4 {
+		t.Fatalf("%d frames, want 4", len(frames))
+	}
+	damage := func(f journal.Frame, at int, zero bool) []byte {
+		d := append([]byte(nil), data...)
+		if zero {
+			clear(d[f.Offset+at : f.End]) // never written: zeros from there on
+		} else {
+			d[f.Offset+at] ^= 0x20
+		}
+		return d
+	}
+	third := frames[2]
+	for _, c := range []struct {
+		at   int
+		zero bool
+	}{{0, false}, {9, false}, {journal.FrameHeaderSize + 3, false}, {third.End - third.Offset - 1, false}, {0, true}, {journal.FrameHeaderSize, true}} {
+		cs := objstore.New(b.Clone(), objstore.Options{})
+		if _, err := cs.Put(ctx, key, damage(third, c.at, c.zero), objstore.Condition{}); err != nil {
+			t.Fatal(err)
+		}
+		l2, err := Open(ctx, cs, Options{Logger: discardLogger()})
+		if err != nil {
+			t.Fatalf("third frame damaged at %d (zero %v): %v", c.at, c.zero, err)
+		}
+		if got := payloads(t, l2, k, 0); strings.Join(got, ",") != "0-0,1-0" {
+			t.Fatalf("third frame damaged at %d: recovered %v", c.at, got)
+		}
+		if h, err := l2.Append(ctx, k, makeBatch(t, 1, "x")); err != nil || h.BaseOffset != 2 {
+			t.Fatalf("append after recovery: %+v %v", h, err)
+		}
+		if err := l2.Close(); err != nil {
+			t.Fatal(err)
+		}
+		l3, err := Open(ctx, cs, Options{Logger: discardLogger()})
+		if err != nil {
+			t.Fatalf("second recovery: %v", err)
+		}
+		if got := payloads(t, l3, k, 0); strings.Join(got, ",") != "0-0,1-0,x-0" {
+			t.Fatalf("after the second recovery %v", got)
+		}
+		_ = l3.Close()
+	}
+	// The second frame damaged, two good ones after it: corruption.
+	cs := objstore.New(b.Clone(), objstore.Options{})
+	if _, err := cs.Put(ctx, key, damage(frames[1], journal.FrameHeaderSize+3, false), objstore.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(ctx, cs, Options{Logger: discardLogger()})
+	if !errors.Is(err, journal.ErrCorrupt) || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), fmt.Sprintf("byte %d", frames[1].Offset)) {
+		t.Fatalf("Open = %v, want corruption naming %s at byte %d", err, key, frames[1].Offset)
 	}
 }

@@ -97,13 +97,16 @@
 // On a store that can append in place (the local filesystem, see
 // objstore.AppendBackend) the journal is a series of files instead:
 // journal/<seq of its first frame>, each flush one append plus one sync, a
-// new file every Options.JournalFileBytes. Flushes are then written one at a
-// time (the previous one done, the next one carries everything that waited).
-// Recovery reads the files in order; only the last may end in a torn frame,
-// which it cuts off. Sealing links to the batches in these files instead
-// of copying them (see Segments and reads), and checkpoints keep the files
-// linked segments point into. One writer at a time is then the store's lock's job
-// (the fs backend's lock file), not claim frames'.
+// new file every Options.JournalFileBytes. Two flushes overlap: a frame is
+// written while the one before it is being synced, and acknowledged once
+// both are synced (MaxInflightFlushes is 2 there). Recovery reads the files
+// in order; only the last may end in doubt — a torn frame, or a torn frame
+// and one intact frame after it (the next flush, written meanwhile) —
+// which it cuts off: none of it was acknowledged. A damaged frame with
+// more after it is corruption. Sealing links to the batches in these files
+// instead of copying them (see Segments and reads), and checkpoints keep
+// the files linked segments point into. One writer at a time is then the
+// store's lock's job (the fs backend's lock file), not claim frames'.
 //
 // # Retention
 //
@@ -268,7 +271,7 @@ type Options struct {
 
 func (o *Options) setDefaults() {
 	if o.FlushBytes <= 0 {
-		o.FlushBytes = 8 << 20
+		o.FlushBytes = 2 << 20
 	}
 	if o.MaxInflightFlushes <= 0 {
 		o.MaxInflightFlushes = 4
@@ -401,7 +404,8 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	l.files.l = l
 	if store.CanAppend() && !opts.JournalObjects {
 		l.appendMode = true
-		l.opts.MaxInflightFlushes = 1 // appends to one file go one at a time
+		// One frame syncing while the next is written (see fileJournal).
+		l.opts.MaxInflightFlushes = 2
 	}
 	rec := &recovery{l: l}
 	start := time.Now()

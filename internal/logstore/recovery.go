@@ -129,6 +129,10 @@ func (r *recovery) replayFiles(ctx context.Context, keys []string, seqs []uint64
 				r.l.log.Warn("recover: cutting a torn tail off the journal (a flush the crash interrupted; never acknowledged)", "key", key, "at", rd.Offset(), "bytes", len(data)-rd.Offset())
 				return r.truncate(ctx, key, int64(rd.Offset()))
 			}
+			if errors.Is(err, journal.ErrCorrupt) && i == len(keys)-1 && r.tornPair(rd, data) {
+				r.l.log.Warn("recover: cutting a torn frame and the one flush after it off the journal (written while the torn one was syncing; neither was acknowledged)", "key", key, "at", rd.Offset(), "bytes", len(data)-rd.Offset())
+				return r.truncate(ctx, key, int64(rd.Offset()))
+			}
 			if err != nil {
 				return fmt.Errorf("recover: %s at byte %d: %w", key, rd.Offset(), err)
 			}
@@ -148,6 +152,20 @@ func (r *recovery) replayFiles(ctx context.Context, keys []string, seqs []uint64
 		}
 	}
 	return nil
+}
+
+// tornPair reports whether the damaged frame where rd stopped is followed
+// by exactly one valid frame, the next number, which ends the file: the
+// journal files overlap two flushes (see fileJournal), so a crash can tear
+// the first and keep the second, and neither was acknowledged. Anything
+// more after a damaged frame is corruption.
+func (r *recovery) tornPair(rd *journal.Reader, data []byte) bool {
+	at, ok := rd.ValidFrameAfter(rd.Offset() + 1)
+	if !ok {
+		return false
+	}
+	f, ok, err := journal.NewReader(data[at:]).Next()
+	return err == nil && ok && at+f.End == len(data) && f.Seq == r.next+1
 }
 
 func (r *recovery) truncate(ctx context.Context, key string, size int64) error {

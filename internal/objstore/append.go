@@ -19,7 +19,19 @@ type AppendBackend interface {
 	OpenAppend(ctx context.Context, key string) (BackendAppender, error)
 }
 
-// BackendAppender appends to one object. It is used by one goroutine.
+// SplitAppender is implemented by a BackendAppender that can write
+// without syncing and sync on its own, so that a caller can write one
+// append while the one before it is being synced. Write and Size are
+// called from one goroutine at a time; Sync may run alongside them.
+type SplitAppender interface {
+	// Write writes p at the end of the object, not yet durably.
+	Write(p []byte) error
+	// Sync makes everything written so far durable.
+	Sync() error
+}
+
+// BackendAppender appends to one object. It is used by one goroutine
+// (but see SplitAppender).
 type BackendAppender interface {
 	// Append writes p at the end of the object and returns once it is
 	// durable (written and synced).
@@ -83,6 +95,39 @@ func (a *Appender) Append(p []byte) error {
 		a.s.bytesWritten.Add(uint64(len(p)))
 	}
 	return a.s.done(OpPut, a.key, start, err)
+}
+
+// Write writes p at the end of the object without waiting for it to be
+// durable, where the backend can (SplitAppender); elsewhere it is Append.
+// Sync makes it durable.
+func (a *Appender) Write(p []byte) error {
+	sa, ok := a.ba.(SplitAppender)
+	if !ok {
+		return a.Append(p)
+	}
+	if err := a.s.enter(); err != nil {
+		return &Error{Op: "append", Key: a.key, Err: err}
+	}
+	defer a.s.leave()
+	start := time.Now()
+	err := sa.Write(p)
+	if err == nil {
+		a.s.bytesWritten.Add(uint64(len(p)))
+	}
+	return a.s.done(OpPut, a.key, start, err)
+}
+
+// Sync makes everything Write wrote durable. It may run while another
+// goroutine writes the next bytes.
+func (a *Appender) Sync() error {
+	sa, ok := a.ba.(SplitAppender)
+	if !ok {
+		return nil // Write was a durable Append
+	}
+	if err := sa.Sync(); err != nil {
+		return &Error{Op: "sync", Key: a.key, Err: err}
+	}
+	return nil
 }
 
 // Size is the object's length.

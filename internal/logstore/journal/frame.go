@@ -36,7 +36,9 @@
 // only frame a crash can tear is the last one. Reader therefore reports a
 // bad frame with no valid frame after it as ErrTornTail (recovery cuts the
 // journal there and goes on), and a bad frame followed by a valid one as
-// ErrCorrupt (recovery stops: acknowledged data would be lost).
+// ErrCorrupt (recovery stops: acknowledged data would be lost). A writer
+// that overlaps flushes can leave more than one frame in doubt at the end;
+// the caller knows how many (logstore's journal files: two).
 package journal
 
 import (
@@ -251,6 +253,10 @@ func (r *Reader) Next() (f Frame, ok bool, err error) {
 	f.End = r.pos
 	return f, true, nil
 }
+
+// ValidFrameAfter returns where the first valid frame starting at or after
+// byte from is, if there is one.
+func (r *Reader) ValidFrameAfter(from int) (int, bool) { return r.validFrameAfter(from) }
 
 // validFrameAfter looks for a valid frame starting anywhere at or after
 // from. Only recovery of a damaged journal pays for this scan.

@@ -707,15 +707,25 @@ func (b *Backend) OpenAppend(ctx context.Context, key string) (objstore.BackendA
 
 type appender struct {
 	f    *os.File
-	size int64
+	size int64 // touched by Write (and Truncate) only
 }
 
 func (a *appender) Append(p []byte) error {
-	n, err := writeChunked(a.f, p, a.size)
-	a.size += int64(n)
-	if err != nil {
+	if err := a.Write(p); err != nil {
 		return err
 	}
+	return a.Sync()
+}
+
+// Write implements objstore.SplitAppender.
+func (a *appender) Write(p []byte) error {
+	n, err := writeChunked(a.f, p, a.size)
+	a.size += int64(n)
+	return err
+}
+
+// Sync implements objstore.SplitAppender.
+func (a *appender) Sync() error {
 	if err := unix.Fdatasync(int(a.f.Fd())); err != nil {
 		return fmt.Errorf("fdatasync: %w", err)
 	}

@@ -294,3 +294,23 @@ type faultyAppender struct {
 func (a *faultyAppender) Append(p []byte) error {
 	return a.f.intercept(context.Background(), objstore.OpPut, a.key, func() error { return a.BackendAppender.Append(p) })
 }
+
+// Write implements objstore.SplitAppender: faults with Op objstore.OpPut
+// act on it as on Append. Without a split in the wrapped backend it
+// appends durably.
+func (a *faultyAppender) Write(p []byte) error {
+	return a.f.intercept(context.Background(), objstore.OpPut, a.key, func() error {
+		if sa, ok := a.BackendAppender.(objstore.SplitAppender); ok {
+			return sa.Write(p)
+		}
+		return a.BackendAppender.Append(p)
+	})
+}
+
+// Sync implements objstore.SplitAppender.
+func (a *faultyAppender) Sync() error {
+	if sa, ok := a.BackendAppender.(objstore.SplitAppender); ok {
+		return sa.Sync()
+	}
+	return nil
+}
