@@ -68,16 +68,19 @@
 // bounded by Options.BlockCacheBytes; reads of the unsealed tail come from
 // memory.
 //
-// Where the journal is in files (below), sealing does not copy the batches:
-// it writes a linked segment (segment.Links, key …-<epoch>.links, recorded
-// by a RecordLinkedSegment), a small object that says where each batch is
-// in the journal files, with the same footer. Every byte is then written
-// to the disk once. The journal files a linked segment points into stay
-// until retention or a drop deletes the segment. So that a slow partition
-// cannot keep files full of other partitions' deleted data, compaction
-// (compact.go) copies linked segments out into ordinary segments, oldest
-// file first, whenever the journal files hold more than twice what is
-// live in them plus Options.CompactSlack.
+// By default sealing does not copy the batches: it writes a linked
+// segment (segment.Links, key …-<epoch>.links, recorded by a
+// RecordLinkedSegment), a small object that says where each batch is in
+// the journal files or objects, with the same footer. Every byte is then
+// written to storage once. What a linked segment points into stays until
+// retention or a drop deletes the segment, or compaction (compact.go)
+// copies it out into an ordinary segment: on journal objects once it is
+// older than Options.LinkedMaxAge; on both, oldest file first, whenever
+// the journal holds more than twice what is live in it plus
+// Options.CompactSlack (so that a slow partition cannot keep files full of
+// other partitions' deleted data). On journal objects, batches smaller
+// than Options.LinkMinBatch on average are copied when sealed, as
+// Options.CopySegments copies every segment.
 //
 // # Checkpoints
 //
