@@ -52,17 +52,6 @@ func (l *Log) compactDue(ctx context.Context) error {
 			return err
 		}
 	}
-	var files []uint64
-	sizes := map[uint64]int64{}
-	for info, err := range l.store.All(ctx, "journal/") {
-		if err != nil {
-			return fmt.Errorf("compact: list journal: %w", err)
-		}
-		if seq, ok := parseJournalKey(info.Key); ok {
-			files = append(files, seq)
-			sizes[seq] = info.Size
-		}
-	}
 	type ref struct {
 		p *partition
 		s *segInfo
@@ -84,6 +73,20 @@ func (l *Log) compactDue(ctx context.Context) error {
 			unsealedFrom = min(unsealedFrom, p.batches[0].seq)
 		}
 		p.mu.RUnlock()
+	}
+	if len(holders) == 0 {
+		return nil // nothing linked: nothing to copy out
+	}
+	var files []uint64
+	sizes := map[uint64]int64{}
+	for info, err := range l.store.All(ctx, "journal/") {
+		if err != nil {
+			return fmt.Errorf("compact: list journal: %w", err)
+		}
+		if seq, ok := parseJournalKey(info.Key); ok {
+			files = append(files, seq)
+			sizes[seq] = info.Size
+		}
 	}
 	// sealed: file i holds no unsealed batch (and is not being written).
 	sealed := func(i int) bool { return i+1 < len(files) && files[i+1] <= unsealedFrom }
@@ -166,17 +169,11 @@ func (l *Log) compact(ctx context.Context, p *partition, s *segInfo) (done bool,
 		return false, fmt.Errorf("compact: %w", err)
 	}
 	var batches []storedBatch
-	for pos := 0; pos < len(data); {
-		h, err := batch.ParseHeader(data[pos:])
-		if err != nil || h.Length > uint64(len(data)-pos) {
-			return false, fmt.Errorf("compact %s: bad batch at %d", s.key, pos)
-		}
-		b := data[pos : pos+int(h.Length)]
-		if _, err := batch.Validate(b); err != nil {
-			return false, fmt.Errorf("compact %s: batch at %d: %w", s.key, pos, err)
-		}
+	err = validBatches(data, func(h batch.Header, b []byte) {
 		batches = append(batches, storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, data: b})
-		pos += int(h.Length)
+	})
+	if err != nil {
+		return false, fmt.Errorf("compact %s: %w", s.key, err)
 	}
 	c, err := l.writeCopy(ctx, p.key, batches)
 	if err != nil {

@@ -177,18 +177,31 @@ func (l *Log) block(ctx context.Context, s *segInfo, i int) ([]byte, error) {
 	if uint64(len(data)) != end-start {
 		return nil, fmt.Errorf("segment %s block %d: %d bytes, want %d", s.key, i, len(data), end-start)
 	}
-	for pos := 0; pos < len(data); {
-		h, err := batch.ParseHeader(data[pos:])
-		if err != nil || h.Length > uint64(len(data)-pos) {
-			return nil, fmt.Errorf("segment %s block %d: bad batch at %d", s.key, i, pos)
-		}
-		if _, err := batch.Validate(data[pos : pos+int(h.Length)]); err != nil {
-			return nil, fmt.Errorf("segment %s block %d at %d: %w", s.key, i, pos, err)
-		}
-		pos += int(h.Length)
+	if err := validBatches(data, nil); err != nil {
+		return nil, fmt.Errorf("segment %s block %d: %w", s.key, i, err)
 	}
 	l.blocks.put(key, data)
 	return data, nil
+}
+
+// validBatches checks that data read back from the store is a run of
+// whole, valid stamped batches, and gives each to each (if not nil).
+func validBatches(data []byte, each func(h batch.Header, b []byte)) error {
+	for pos := 0; pos < len(data); {
+		h, err := batch.ParseHeader(data[pos:])
+		if err != nil || h.Length > uint64(len(data)-pos) {
+			return fmt.Errorf("bad batch at %d", pos)
+		}
+		b := data[pos : pos+int(h.Length)]
+		if _, err := batch.Validate(b); err != nil {
+			return fmt.Errorf("batch at %d: %w", pos, err)
+		}
+		if each != nil {
+			each(h, b)
+		}
+		pos += int(h.Length)
+	}
+	return nil
 }
 
 // Reads of a linked segment's data take the ranges of one journal file

@@ -331,52 +331,51 @@ func (l *Log) writeLinked(ctx context.Context, k PartitionKey, batches []storedB
 		}
 		extents = append(extents, segment.Extent{File: b.file, Position: uint64(b.pos), Length: uint64(len(b.data))})
 	}
-	obj := segment.AppendLinks(nil, extents, bld.Footer())
-	links, err := segment.ParseLinks(obj)
-	if err != nil {
-		return nil, fmt.Errorf("linked segment for %s: %w", k, err)
-	}
-	f := links.Footer
+	f := bld.Footer()
+	obj := segment.AppendLinks(nil, extents, f)
+	links := segment.NewLinks(extents, f)
 	s := &segInfo{
 		key: linkedKey(k, f.BaseOffset, l.epoch), base: f.BaseOffset, last: f.LastOffset, lastTS: f.LastTimestamp,
 		size: int64(len(obj)), epoch: l.epoch, files: links.Files(), dataLen: int64(f.DataLen),
 		footer: &links.Footer, links: links,
 	}
-	for attempt := 0; ; attempt++ {
+	err := l.writeOwn(ctx, s.key, func() error {
 		_, err := l.store.Put(ctx, s.key, obj, objstore.IfAbsent())
-		if errors.Is(err, objstore.ErrPreconditionFailed) && attempt == 0 {
-			// An earlier attempt of this writer landed but was not
-			// recorded: replace it.
-			if err := l.store.Delete(ctx, s.key); err != nil {
-				return nil, fmt.Errorf("write linked segment %s: %w", s.key, err)
-			}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("write linked segment %s: %w", s.key, err)
-		}
-		return s, nil
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return s, nil
 }
 
 // writeSegment streams batches and the footer into a new object.
 func (l *Log) writeSegment(ctx context.Context, key string, batches []storedBatch, bld *segment.Builder) (int64, error) {
-	for attempt := 0; ; attempt++ {
-		size, err := l.writeSegmentOnce(ctx, key, batches, bld)
-		if errors.Is(err, objstore.ErrPreconditionFailed) && attempt == 0 {
-			// An earlier attempt of this writer (the key has our epoch)
-			// landed but was not recorded: replace it.
-			if derr := l.store.Delete(ctx, key); derr != nil {
-				return 0, fmt.Errorf("write segment %s: %w", key, derr)
-			}
-			*bld = *segment.NewBuilder(l.opts.IndexInterval)
-			continue
+	var size int64
+	err := l.writeOwn(ctx, key, func() error {
+		*bld = *segment.NewBuilder(l.opts.IndexInterval)
+		var err error
+		size, err = l.writeSegmentOnce(ctx, key, batches, bld)
+		return err
+	})
+	return size, err
+}
+
+// writeOwn writes a new segment object at key (IfAbsent) with write. The
+// key carries this writer's epoch, so one that is taken holds an earlier
+// attempt of this writer that landed but was not recorded: it is deleted
+// and written again, once.
+func (l *Log) writeOwn(ctx context.Context, key string, write func() error) error {
+	err := write()
+	if errors.Is(err, objstore.ErrPreconditionFailed) {
+		if err = l.store.Delete(ctx, key); err == nil {
+			err = write()
 		}
-		if err != nil {
-			return 0, fmt.Errorf("write segment %s: %w", key, err)
-		}
-		return size, nil
 	}
+	if err != nil {
+		return fmt.Errorf("write segment %s: %w", key, err)
+	}
+	return nil
 }
 
 func (l *Log) writeSegmentOnce(ctx context.Context, key string, batches []storedBatch, bld *segment.Builder) (int64, error) {

@@ -80,15 +80,15 @@ func ParseLinks(b []byte) (*Links, error) {
 	if n == 0 || n > MaxExtents || uint64(n)*ExtentSize > uint64(len(body)-8-TrailerSize) {
 		return nil, fmt.Errorf("%w: %d extents in %d bytes", ErrCorrupt, n, len(body))
 	}
-	l := &Links{Extents: make([]Extent, n), starts: make([]uint64, n)}
+	extents := make([]Extent, n)
 	var dataLen uint64
-	for i := range l.Extents {
+	for i := range extents {
 		e := body[8+i*ExtentSize:]
 		x := Extent{File: le.Uint64(e), Position: le.Uint64(e[8:]), Length: le.Uint64(e[16:])}
 		if x.Length == 0 || x.Length > 1<<40 || x.Position > 1<<62 {
 			return nil, fmt.Errorf("%w: extent %d of %d bytes at %d", ErrCorrupt, i, x.Length, x.Position)
 		}
-		l.Extents[i], l.starts[i] = x, dataLen
+		extents[i] = x
 		dataLen += x.Length
 	}
 	footer := body[8+int(n)*ExtentSize:]
@@ -102,10 +102,23 @@ func ParseLinks(b []byte) (*Links, error) {
 	if t.DataLen != dataLen {
 		return nil, fmt.Errorf("%w: extents hold %d bytes, footer says %d", ErrCorrupt, dataLen, t.DataLen)
 	}
-	if l.Footer, err = ParseIndex(t, footer[:t.IndexLen()]); err != nil {
+	f, err := ParseIndex(t, footer[:t.IndexLen()])
+	if err != nil {
 		return nil, err
 	}
-	return l, nil
+	return NewLinks(extents, f), nil
+}
+
+// NewLinks is the linked segment with extents and footer f, whose
+// DataLen must be the extents' total length (as AppendLinks writes it).
+func NewLinks(extents []Extent, f Footer) *Links {
+	l := &Links{Extents: extents, Footer: f, starts: make([]uint64, len(extents))}
+	var pos uint64
+	for i, e := range extents {
+		l.starts[i] = pos
+		pos += e.Length
+	}
+	return l
 }
 
 // Files lists the journal files the extents are in, ascending, once each.
