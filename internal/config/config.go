@@ -91,7 +91,7 @@ type SegmentConfig struct {
 	Bytes      Size     `toml:"bytes" min:"64KiB" max:"4GiB" doc:"a partition's journal data is sealed into a segment object once it reaches this size"`
 	MaxAge     Duration `toml:"max_age" min:">0" doc:"data older than this is sealed whatever its size"`
 	BlockCache Size     `toml:"block_cache" min:"1MiB" doc:"memory for cached blocks of segments read back"`
-	TailCache  Size     `toml:"tail_cache" min:"1MiB" doc:"memory for the unsealed tails of all partitions: past it, the partitions holding the most are sealed early"`
+	TailCache  Size     `toml:"tail_cache" min:"1MiB" doc:"memory for the unsealed tails of all partitions: past it, the partitions holding the most drop theirs from memory and read it from the journal until sealed (or are sealed early when their segment would be a copy)"`
 	Linked     bool     `toml:"linked" doc:"seal into linked segments, which point at the batches where the journal wrote them instead of copying them (every byte is written once); false copies every segment's batches"`
 	// LinkedMaxAge applies to S3 only.
 	LinkedMaxAge Duration `toml:"linked_max_age" min:"0s" doc:"on S3, linked segments whose newest message is older than this are copied into ordinary segments, so old data is read from one object per segment and the journal objects can be deleted (0: never); on fs linked segments are copied only when they keep journal files that hold mostly deleted data"`

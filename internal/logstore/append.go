@@ -50,7 +50,7 @@ func (l *Log) AppendAs(ctx context.Context, k PartitionKey, partitionID uint32, 
 	f.records = append(f.records, frameRecord{
 		part: p,
 		end:  journal.FrameHeaderSize + f.fb.BodyLen(),
-		b:    storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp},
+		b:    storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, size: int64(len(b))},
 	})
 	p.next += uint64(h.Count)
 	p.lastTS = h.BaseTimestamp
@@ -275,7 +275,7 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 			if loc.file != 0 {
 				sb.file, sb.pos = loc.file, dataPos
 			}
-			if r.part.publish(sb) >= l.opts.SegmentBytes || l.tailBytes.Load() > l.opts.TailCacheBytes {
+			if r.part.publish(sb) >= l.opts.SegmentBytes || l.memBytes.Load() > l.opts.TailCacheBytes {
 				select {
 				case l.sealKick <- struct{}{}:
 				default:

@@ -170,7 +170,7 @@ func (l *Log) compact(ctx context.Context, p *partition, s *segInfo) (done bool,
 	}
 	var batches []storedBatch
 	err = validBatches(data, func(h batch.Header, b []byte) {
-		batches = append(batches, storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, data: b})
+		batches = append(batches, storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, size: int64(len(b)), data: b})
 	})
 	if err != nil {
 		return false, fmt.Errorf("compact %s: %w", s.key, err)

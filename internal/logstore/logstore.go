@@ -221,7 +221,9 @@ type Options struct {
 	// BlockCacheBytes bounds the cache of segment blocks (default 64 MiB).
 	BlockCacheBytes int64
 	// TailCacheBytes bounds the unsealed data all partitions keep in
-	// memory: past it, the partitions holding the most are sealed early
+	// memory: past it, the partitions holding the most drop theirs from
+	// memory and read it back from the journal until it is sealed, or —
+	// batches a seal would copy, not link — are sealed early
 	// (default 1 GiB).
 	TailCacheBytes int64
 	// ApplyMeta receives every metadata record in journal order: at
@@ -372,7 +374,8 @@ type Log struct {
 	frameSize atomic.Int64 // the largest recent frame's size (decaying)
 	prepDone  chan struct{}
 	compDone  chan struct{} // closed when the compactor has exited
-	tailBytes atomic.Int64  // unsealed bytes held in memory, all partitions
+	tailBytes atomic.Int64  // unsealed bytes, all partitions
+	memBytes  atomic.Int64  // of those, the bytes held in memory
 
 	// pubMu is held while a durable frame is published, so a checkpoint
 	// sees the state between two frames; published is the last one.

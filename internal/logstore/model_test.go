@@ -147,6 +147,9 @@ func (m *modelRun) read(k PartitionKey, from uint64) ([]string, error) {
 	}
 	var out []string
 	for _, b := range bs {
+		if _, err := batch.Validate(b); err != nil {
+			m.fatalf("read %s from %d: %v", k, from, err)
+		}
 		for msg := range batch.Messages(b) {
 			if msg.Offset >= from {
 				out = append(out, string(msg.Payload))
@@ -160,6 +163,22 @@ func (m *modelRun) step(i int) {
 	ctx := context.Background()
 	k := m.keys[m.rng.IntN(len(m.keys))]
 	switch op := m.rng.IntN(100); {
+	case op < 3:
+		// Drop the partition's tail from memory, as the tail cache
+		// does: reads and seals then go to the journal. Batches a seal
+		// would copy are not spilled (see sealDue).
+		p := m.l.part(k)
+		if p == nil {
+			break
+		}
+		p.mu.RLock()
+		link := m.l.canLink(p.batches)
+		p.mu.RUnlock()
+		if link {
+			p.spill()
+		}
+		m.log = append(m.log, fmt.Sprintf("spill %s (%v)", k, link))
+		m.checkRead(k, uint64(m.rng.IntN(len(m.o.parts[k])+1)))
 	case op < 48:
 		n := 1 + m.rng.IntN(5)
 		tag := fmt.Sprintf("s%d", i)

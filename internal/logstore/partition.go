@@ -3,6 +3,7 @@ package logstore
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -15,12 +16,20 @@ type storedBatch struct {
 	base, last uint64 // offsets of its first and last message
 	ts         uint64 // append time, µs
 	seq        uint64 // the journal frame it is in
-	data       []byte
-	// Where data is in the journal: in the file or object
+	size       int64  // its length in bytes
+	// data is the batch, or nil once it was spilled from memory (see
+	// partition.spill): it is then read back from where the journal has it.
+	data []byte
+	// Where the batch is in the journal: in the file or object
 	// journal/<file>, at pos (file is 0 for a batch read back from a
 	// segment). A linked segment points there.
 	file uint64
 	pos  int64
+}
+
+// header is what the batch's header says of its place in the log.
+func (b *storedBatch) header() batch.Header {
+	return batch.Header{BaseOffset: b.base, Count: uint32(b.last - b.base + 1), BaseTimestamp: b.ts, Length: uint64(b.size)}
 }
 
 // partition is one partition's log.
@@ -38,18 +47,21 @@ type partition struct {
 	segments      []*segInfo    // sealed, in offset order, contiguous
 	sealedNext    uint64        // first offset not in a segment
 	batches       []storedBatch // unsealed, in offset order, contiguous from sealedNext
-	unsealedBytes int64
-	trimmed       []string // keys of trimmed segments not deleted yet
-	dropped       bool     // Drop forgot the partition
+	unsealedBytes int64         // the size of batches
+	memBytes      int64         // the size of those of batches held in memory
+	trimmed       []string      // keys of trimmed segments not deleted yet
+	dropped       bool          // Drop forgot the partition
 
-	tail *atomic.Int64 // the log's total of unsealed bytes, which this adds to
+	// The log's totals of unsealed bytes, and of those in memory, which
+	// this partition's add to.
+	tail, mem *atomic.Int64
 }
 
 // partLocked returns the partition, creating it on first use. l.mu is held.
 func (l *Log) partLocked(k PartitionKey) *partition {
 	p, ok := l.mu.parts[k]
 	if !ok {
-		p = &partition{key: k, tail: &l.tailBytes}
+		p = &partition{key: k, tail: &l.tailBytes, mem: &l.memBytes}
 		l.mu.parts[k] = p
 	}
 	return p
@@ -72,9 +84,42 @@ func (p *partition) publish(b storedBatch) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.batches = append(p.batches, b)
-	p.unsealedBytes += int64(len(b.data))
-	p.tail.Add(int64(len(b.data)))
+	p.unsealedBytes += b.size
+	p.memBytes += b.size
+	p.tail.Add(b.size)
+	p.mem.Add(b.size)
 	return p.unsealedBytes
+}
+
+// dropBatchesLocked drops the first n unsealed batches (now sealed) from p's
+// accounts (p.mu is held); the caller drops them from p.batches.
+func (p *partition) dropBatchesLocked(n int) {
+	for _, b := range p.batches[:n] {
+		p.unsealedBytes -= b.size
+		p.tail.Add(-b.size)
+		if b.data != nil {
+			p.memBytes -= b.size
+			p.mem.Add(-b.size)
+		}
+	}
+}
+
+// spill drops p's unsealed batches from memory: they stay in the journal,
+// where reads of them (Log.spilled) and the seal that links them find
+// them. It returns the bytes freed.
+func (p *partition) spill() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// Readers hold views of p.batches: change a copy.
+	bs := slices.Clone(p.batches)
+	for i := range bs {
+		bs[i].data = nil
+	}
+	p.batches = bs
+	freed := p.memBytes
+	p.mem.Add(-freed)
+	p.memBytes = 0
+	return freed
 }
 
 // batchRecordHeader is the size of a RecordBatch payload's prefix:
@@ -100,7 +145,7 @@ func decodeBatchRecord(payload []byte) (PartitionKey, storedBatch, error) {
 	if err != nil {
 		return k, storedBatch{}, fmt.Errorf("%w: partition %s: %w", journal.ErrCorrupt, k, err)
 	}
-	return k, storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, data: data}, nil
+	return k, storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, size: int64(len(data)), data: data}, nil
 }
 
 // sealedUpTo is the first offset not in a segment.

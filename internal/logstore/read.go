@@ -115,15 +115,64 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 			return r.out, err
 		}
 	}
-	// Unsealed tail, in memory.
+	// Unsealed tail, in memory unless spilled.
 	j := sort.Search(len(v.batches), func(j int) bool { return v.batches[j].last >= r.from })
 	for ; j < len(v.batches); j++ {
-		b := v.batches[j]
-		if !r.add(b.data, b.base, b.last) {
+		b := &v.batches[j]
+		data := b.data
+		if data == nil {
+			want := int64(linkSpan)
+			if r.opts.MaxBytes > 0 {
+				want = int64(r.opts.MaxBytes - r.bytes)
+			}
+			var err error
+			if data, err = l.spilled(ctx, v.batches[j:], want); err != nil {
+				return r.out, err
+			}
+		}
+		if !r.add(data, b.base, b.last) {
 			break
 		}
 	}
 	return r.out, nil
+}
+
+// spilled returns the data of bs[0], a batch spilled from memory, from the
+// block cache or the journal. A read from the journal also takes the
+// spilled batches after it that lie near it in the same journal file or
+// object (as readLinked does), up to want bytes, and caches them all.
+func (l *Log) spilled(ctx context.Context, bs []storedBatch, want int64) ([]byte, error) {
+	first := &bs[0]
+	ck := blockKey{journalKey(first.file), int(first.pos)}
+	if data, ok := l.blocks.get(ck); ok {
+		return data, nil
+	}
+	lo, hi := first.pos, first.pos+first.size
+	n := 1
+	for ; n < len(bs); n++ {
+		b := &bs[n]
+		if b.data != nil || b.file != first.file || b.pos < hi || b.pos-hi > linkGap ||
+			b.pos+b.size-lo > linkSpan || b.pos+b.size-lo > want {
+			break
+		}
+		hi = b.pos + b.size
+	}
+	data, err := l.store.GetRange(ctx, ck.seg, lo, hi-lo)
+	if err != nil {
+		return nil, fmt.Errorf("read spilled batches of %s: %w", ck.seg, err)
+	}
+	if int64(len(data)) != hi-lo {
+		return nil, fmt.Errorf("read spilled batches: %s holds %d bytes at %d, want %d", ck.seg, len(data), lo, hi-lo)
+	}
+	for _, b := range bs[:n] {
+		d := data[b.pos-lo : b.pos-lo+b.size]
+		h, err := batch.Validate(d)
+		if err != nil || h.BaseOffset != b.base || h.Length != uint64(b.size) {
+			return nil, fmt.Errorf("read spilled batches: %s at %d: not the batch at offset %d (%v)", ck.seg, b.pos, b.base, err)
+		}
+		l.blocks.put(blockKey{ck.seg, int(b.pos)}, d)
+	}
+	return data[:first.size], nil
 }
 
 // readSegment feeds r the batches of s from r.from on, one index block at a

@@ -67,7 +67,7 @@ func (l *Log) EnforceRetention(ctx context.Context, partitions []PartitionKey, r
 			total += s.Size
 		}
 		for _, b := range v.batches {
-			total += int64(len(b.data))
+			total += b.size
 		}
 	}
 	slices.SortFunc(all, func(a, b cand) int { return a.s.LastTime.Compare(b.s.LastTime) })
@@ -186,8 +186,8 @@ func (l *Log) dropPartition(p *partition) {
 	for _, s := range p.segments {
 		p.trimmed = append(p.trimmed, s.key)
 	}
-	p.tail.Add(-p.unsealedBytes)
-	p.segments, p.batches, p.unsealedBytes, p.dropped = nil, nil, 0, true
+	p.dropBatchesLocked(len(p.batches))
+	p.segments, p.batches, p.dropped = nil, nil, true
 	keys := p.trimmed
 	p.trimmed = nil
 	p.mu.Unlock()
@@ -240,7 +240,7 @@ func (l *Log) Size(k PartitionKey) int64 {
 		n += s.bytes()
 	}
 	for _, b := range v.batches {
-		n += int64(len(b.data))
+		n += b.size
 	}
 	return n
 }

@@ -152,10 +152,9 @@ func (p *partition) addSegment(s *segInfo) error {
 	p.sealedNext = s.last + 1
 	drop := 0
 	for drop < len(p.batches) && p.batches[drop].last <= s.last {
-		p.unsealedBytes -= int64(len(p.batches[drop].data))
-		p.tail.Add(-int64(len(p.batches[drop].data)))
 		drop++
 	}
+	p.dropBatchesLocked(drop)
 	p.batches = append([]storedBatch(nil), p.batches[drop:]...)
 	return nil
 }
@@ -217,13 +216,15 @@ func (l *Log) sealDue(ctx context.Context) error {
 		}
 	}
 	// The in-memory tail is bounded: over TailCacheBytes, the partitions
-	// holding the most are sealed early (which drops their tail).
-	for l.tailBytes.Load() > l.opts.TailCacheBytes && ctx.Err() == nil {
+	// holding the most in memory spill it (it stays in the journal, and
+	// reads go there), or are sealed early when their batches are to be
+	// copied into a segment (which needs them in memory).
+	for l.memBytes.Load() > l.opts.TailCacheBytes && ctx.Err() == nil {
 		var biggest *partition
 		var most int64
 		for _, p := range parts {
 			p.mu.RLock()
-			n := p.unsealedBytes
+			n := p.memBytes
 			p.mu.RUnlock()
 			if n > most {
 				biggest, most = p, n
@@ -231,6 +232,13 @@ func (l *Log) sealDue(ctx context.Context) error {
 		}
 		if biggest == nil {
 			break
+		}
+		biggest.mu.RLock()
+		link := l.canLink(biggest.batches)
+		biggest.mu.RUnlock()
+		if link {
+			biggest.spill()
+			continue
 		}
 		if err := l.seal(ctx, biggest); err != nil {
 			errs = append(errs, err)
@@ -298,13 +306,23 @@ func (l *Log) canLink(batches []storedBatch) bool {
 		if b.file == 0 {
 			return false
 		}
-		size += len(b.data)
+		size += int(b.size)
 	}
 	return l.appendMode || size >= l.opts.LinkMinBatch*len(batches)
 }
 
 // writeCopy writes batches as a segment object holding them.
 func (l *Log) writeCopy(ctx context.Context, k PartitionKey, batches []storedBatch) (*segInfo, error) {
+	// Spilled batches are read back first (batches is the caller's copy).
+	for i := range batches {
+		if batches[i].data == nil {
+			data, err := l.spilled(ctx, batches[i:], linkSpan)
+			if err != nil {
+				return nil, err
+			}
+			batches[i].data = data
+		}
+	}
 	s := &segInfo{key: segmentKey(k, batches[0].base, l.epoch), base: batches[0].base, epoch: l.epoch}
 	bld := segment.NewBuilder(l.opts.IndexInterval)
 	size, err := l.writeSegment(ctx, s.key, batches, bld)
@@ -322,14 +340,10 @@ func (l *Log) writeLinked(ctx context.Context, k PartitionKey, batches []storedB
 	bld := segment.NewBuilder(l.opts.IndexInterval)
 	extents := make([]segment.Extent, 0, len(batches))
 	for _, b := range batches {
-		h, err := batch.ParseHeader(b.data)
-		if err != nil {
+		if err := bld.Add(b.header()); err != nil {
 			return nil, err
 		}
-		if err := bld.Add(h); err != nil {
-			return nil, err
-		}
-		extents = append(extents, segment.Extent{File: b.file, Position: uint64(b.pos), Length: uint64(len(b.data))})
+		extents = append(extents, segment.Extent{File: b.file, Position: uint64(b.pos), Length: uint64(b.size)})
 	}
 	f := bld.Footer()
 	obj := segment.AppendLinks(nil, extents, f)

@@ -3,6 +3,7 @@ package logstore
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/shoalstream/shoal/internal/batch"
 	"github.com/shoalstream/shoal/internal/logstore/journal"
 	"github.com/shoalstream/shoal/internal/objstore"
+	"github.com/shoalstream/shoal/internal/objstore/fs"
 	"github.com/shoalstream/shoal/internal/objstore/mem"
 )
 
@@ -156,34 +158,149 @@ func TestSealsInBackground(t *testing.T) {
 }
 
 // The unsealed tails of all partitions together stay within
-// TailCacheBytes: the biggest are sealed early, and their data is then
-// read from segments.
+// TailCacheBytes of memory. Batches a seal would link are spilled: dropped
+// from memory, read back from the journal, and linked by a later seal, with
+// no segment written early. Batches a seal would copy are sealed early.
 func TestTailCacheBound(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  Options
+		fs    bool
+		spill bool
+	}{
+		{name: "journal-objects", opts: Options{JournalObjects: true, LinkMinBatch: 1}, spill: true},
+		{name: "journal-files", fs: true, spill: true},
+		{name: "copied", opts: Options{CopySegments: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := mem.NewStore()
+			if tc.fs {
+				b, err := fs.New(t.TempDir(), fs.Options{Logger: discardLogger(), NoLock: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s = objstore.New(b, objstore.Options{})
+			}
+			const limit = 16 << 10
+			opts := tc.opts
+			opts.SegmentBytes, opts.TailCacheBytes, opts.SealCheckInterval = 1<<30, limit, time.Hour
+			opts.IndexInterval = 1 << 10
+			l := openLog(t, s, opts)
+			defer func() { _ = l.Close() }()
+			want := map[uint32][]string{}
+			for i := range 60 {
+				p := uint32(i % 6)
+				if _, err := l.Append(ctx, PartitionKey{1, 1, p}, makeBatch(t, 4, fmt.Sprint(i))); err != nil {
+					t.Fatal(err)
+				}
+				for j := range 4 {
+					want[p] = append(want[p], fmt.Sprintf("%d-%d", i, j))
+				}
+			}
+			// The sealer was kicked when the tail went over the limit;
+			// whether or not it has run yet, one more pass leaves the
+			// tail within it.
+			if err := l.sealDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := l.memBytes.Load(); n > limit {
+				t.Fatalf("%d unsealed bytes in memory, limit %d", n, limit)
+			}
+			segs := keysUnder(t, s, "segments/")
+			if tc.spill {
+				if len(segs) != 0 {
+					t.Fatalf("segments %q written early", segs)
+				}
+				if l.tailBytes.Load() <= limit {
+					t.Fatalf("%d unsealed bytes in all: the test writes more than the limit", l.tailBytes.Load())
+				}
+			} else if len(segs) == 0 {
+				t.Fatal("nothing was sealed")
+			}
+			check := func(when string) {
+				t.Helper()
+				for p := range uint32(6) {
+					k := PartitionKey{1, 1, p}
+					if got := payloads(t, l, k, 0); !slices.Equal(got, want[p]) {
+						t.Fatalf("%s: partition %d reads %q, want %q", when, p, got, want[p])
+					}
+					if got := payloads(t, l, k, 21); !slices.Equal(got, want[p][21:]) {
+						t.Fatalf("%s: partition %d from 21 reads %q", when, p, got)
+					}
+					// A bounded read returns whole batches, at least one.
+					bs, err := l.Read(ctx, k, 5, ReadOptions{MaxBytes: 1000})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if h, _ := batch.ParseHeader(bs[0]); len(bs) != 2 || h.BaseOffset != 4 {
+						t.Fatalf("%s: partition %d: read of 1000 bytes from 5: %d batches from %d", when, p, len(bs), h.BaseOffset)
+					}
+				}
+			}
+			check("over the limit")
+			if err := l.Seal(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n, m := l.tailBytes.Load(), l.memBytes.Load(); n != 0 || m != 0 {
+				t.Fatalf("after sealing everything: %d unsealed bytes, %d in memory", n, m)
+			}
+			check("sealed")
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			l = openLog(t, s, opts)
+			check("reopened")
+		})
+	}
+}
+
+// A spilled batch that a seal copies (the partition's batches got small on
+// average since) is read back from the journal object into the segment.
+func TestSealCopiesSpilledBatches(t *testing.T) {
 	ctx := t.Context()
 	s := mem.NewStore()
-	const limit = 16 << 10
-	l := openLog(t, s, Options{SegmentBytes: 1 << 30, TailCacheBytes: limit, SealCheckInterval: time.Hour})
-	defer l.Close()
-	for i := range 60 {
-		if _, err := l.Append(ctx, PartitionKey{1, 1, uint32(i % 6)}, makeBatch(t, 4, fmt.Sprint(i))); err != nil {
+	big := makeBatch(t, 40, "big")
+	opts := Options{JournalObjects: true, LinkMinBatch: len(big) / 2, SegmentBytes: 1 << 30, SealCheckInterval: time.Hour}
+	l := openLog(t, s, opts)
+	defer func() { _ = l.Close() }()
+	k := PartitionKey{2, 1, 1}
+	var want []string
+	for i := range 3 {
+		if _, err := l.Append(ctx, k, makeBatch(t, 40, fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
+		for j := range 40 {
+			want = append(want, fmt.Sprintf("%d-%d", i, j))
+		}
 	}
-	// The sealer was kicked when the tail went over the limit; whether or
-	// not it has run yet, one more pass leaves the tail within it.
-	if err := l.sealDue(ctx); err != nil {
+	p := l.part(k)
+	if freed := p.spill(); freed == 0 || l.memBytes.Load() != 0 {
+		t.Fatalf("spill freed %d bytes, %d left in memory", freed, l.memBytes.Load())
+	}
+	for i := 3; i < 20; i++ {
+		if _, err := l.Append(ctx, k, makeBatch(t, 1, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("%d-0", i))
+	}
+	if err := l.Seal(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := l.tailBytes.Load(); n > limit {
-		t.Fatalf("%d unsealed bytes in memory after sealing, limit %d", n, limit)
+	segs := keysUnder(t, s, "segments/")
+	if len(segs) != 1 || strings.HasSuffix(segs[0], ".links") {
+		t.Fatalf("segments %q: want one copied segment", segs)
 	}
-	if len(keysUnder(t, s, "segments/")) == 0 {
-		t.Fatal("nothing was sealed")
+	if got := payloads(t, l, k, 0); !slices.Equal(got, want) {
+		t.Fatalf("read %q, want %q", got, want)
 	}
-	for p := range 6 {
-		if got := payloads(t, l, PartitionKey{1, 1, uint32(p)}, 0); len(got) != 40 {
-			t.Fatalf("partition %d: %d messages", p, len(got))
-		}
+	// And from the segment object, not the block cache.
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openLog(t, s, opts)
+	if got := payloads(t, l, k, 0); !slices.Equal(got, want) {
+		t.Fatalf("read %q, want %q", got, want)
 	}
 }
 
