@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -91,7 +92,11 @@ variables, as for shoal server):
   s3  PUTs of journal-sized objects (journal.flush_bytes), as many at once
       as journal.max_inflight_flushes, then GETs of them; also the request
       cost per GiB at list prices, and the server's own PUTs counted from
-      listings of its bucket before and after the run.`,
+      listings of its bucket before and after the run.
+--server-pprof ADDR (the server's --pprof listener) also fetches a CPU
+profile of the server and reads its storage counters (/debug/store) before
+and after the run: its store calls and bytes, and on S3 its requests by kind
+(GETs included) per second and their cost per GiB at list prices.`,
 		Example: `  shoal bench pinned-producer --baseline --data-dir ./data
   shoal bench pp -p 8 -b 200 --output-json run.json --output-html run.html
   shoal bench bpcg --partitions 1000 --message-batches 100 --verify
@@ -148,7 +153,7 @@ variables, as for shoal server):
 	fl.IntVar(&f.s3Concurrency, "s3-concurrency", 0, "PUTs in flight in the baseline (default: journal.max_inflight_flushes, 4)")
 	fl.Float64Var(&f.putPrice, "put-price", bench.ListPrices.PutPer1000, "US dollars per 1,000 PUTs (S3 Standard list price)")
 	fl.Float64Var(&f.getPrice, "get-price", bench.ListPrices.GetPer1000, "US dollars per 1,000 GETs (S3 Standard list price)")
-	fl.StringVar(&f.serverPprof, "server-pprof", "", "fetch a CPU profile of the server during the run from its pprof listener at `ADDR` (shoal server --pprof ADDR)")
+	fl.StringVar(&f.serverPprof, "server-pprof", "", "fetch a CPU profile of the server during the run, and its storage counters before and after, from its pprof listener at `ADDR` (shoal server --pprof ADDR)")
 	fl.IntVar(&f.serverPprofSeconds, "server-pprof-seconds", 10, "length of that profile, from the start of the run")
 	fl.StringVar(&f.serverPprofOut, "server-pprof-out", "server.cpu.pprof", "where that profile is written")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark itself to `FILE`")
@@ -258,19 +263,30 @@ func runBench(ctx context.Context, p bench.Params, f benchFlags, env environment
 		}
 	}
 	var profile *serverProfile
+	var counters *storeObserver
+	if f.serverPprof != "" {
+		counters = &storeObserver{addr: f.serverPprof}
+	}
 	opts.BeforeMeasure = func(ctx context.Context) error {
 		if usage != nil {
 			if err := usage.before(ctx); err != nil {
 				return err
 			}
 		}
-		if f.serverPprof != "" {
+		if counters != nil {
+			counters.read(ctx, &counters.first, env)
 			profile = startServerProfile(f.serverPprof, f.serverPprofSeconds, f.serverPprofOut)
 		}
 		return nil
 	}
-	if usage != nil {
-		opts.AfterMeasure = usage.after
+	opts.AfterMeasure = func(ctx context.Context) error {
+		if counters != nil {
+			counters.read(ctx, &counters.last, env)
+		}
+		if usage != nil {
+			return usage.after(ctx)
+		}
+		return nil
 	}
 	if !f.quiet {
 		fmt.Fprintf(env.stderr, "shoal bench %s against %s\n", p.Kind, p.Address)
@@ -299,6 +315,14 @@ func runBench(ctx context.Context, p bench.Params, f benchFlags, env environment
 			payload += g.PayloadBytes
 		}
 		rep.S3 = bench.S3UsageBetween(usage.first, usage.last, usage.partSize, payload, usage.prices)
+	}
+	if counters != nil && counters.first != nil && counters.last != nil {
+		var payload uint64
+		for _, g := range rep.SendGroups() {
+			payload += g.PayloadBytes
+		}
+		prices := bench.Prices{PutPer1000: f.putPrice, GetPer1000: f.getPrice}
+		rep.Store = bench.StoreUsageBetween(counters.first.c, counters.last.c, counters.last.at.Sub(counters.first.at).Seconds(), payload, prices)
 	}
 	if f.baseline && rep.Server.Storage == config.StorageMemory {
 		rep.Notes = append(rep.Notes, "the server keeps its data in memory: no storage baseline applies")
@@ -469,6 +493,53 @@ func (o *s3Observer) after(ctx context.Context) error {
 	}
 	o.last = s
 	return nil
+}
+
+// storeObserver reads the server's storage counters (/debug/store on its
+// pprof listener) before and after the measured phase.
+type storeObserver struct {
+	addr        string
+	first, last *storeReading
+}
+
+type storeReading struct {
+	c  bench.StoreCounters
+	at time.Time
+}
+
+// read takes a reading into *dst; a failure is a warning (a server
+// without the endpoint still gets its profile).
+func (o *storeObserver) read(ctx context.Context, dst **storeReading, env environment) {
+	c, err := fetchStoreCounters(ctx, o.addr)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "shoal: warning: the server's storage counters: %v\n", err)
+		return
+	}
+	*dst = &storeReading{c: c, at: time.Now()}
+}
+
+func fetchStoreCounters(ctx context.Context, addr string) (bench.StoreCounters, error) {
+	var c bench.StoreCounters
+	url := fmt.Sprintf("http://%s/debug/store", addr)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return c, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return c, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return c, fmt.Errorf("%s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: %w", url, err)
+	}
+	return c, nil
 }
 
 // serverProfile fetches a CPU profile from a server's pprof listener.

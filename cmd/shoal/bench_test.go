@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -170,12 +171,20 @@ func TestBenchS3(t *testing.T) {
 		"SHOAL_STORAGE_S3_ACCESS_KEY_ID=" + o.Credentials.AccessKeyID,
 		"SHOAL_STORAGE_S3_SECRET_ACCESS_KEY=" + o.Credentials.SecretAccessKey,
 	}
+	ps, err := startPprof("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.stop()
+	ps.store.Store(st)
 	code, stdout, stderr := runBenchCmd(t, vars, append([]string{"bp", "--address", addr, "--baseline", "--baseline-duration", "500ms",
-		"--s3-prefix", o.Prefix, "--s3-object-size", "256KiB", "-q", "--verify", "--output-json", jsonPath}, small...)...)
+		"--s3-prefix", o.Prefix, "--s3-object-size", "256KiB", "-q", "--verify", "--output-json", jsonPath,
+		"--server-pprof", ps.addr.String(), "--server-pprof-seconds", "1", "--server-pprof-out", filepath.Join(out, "cpu.pprof")}, small...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"Baseline: PUTs", "GET:", "list prices", "baseline_ratio = ", "S3 requests of the server", "Verification OK"} {
+	for _, want := range []string{"Baseline: PUTs", "GET:", "list prices", "baseline_ratio = ", "S3 requests of the server",
+		"GETs: see the server's counters below", "Storage of the server during the run", "PUT-class requests", "Verification OK"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -188,8 +197,16 @@ func TestBenchS3(t *testing.T) {
 	u := m["s3_usage"].(map[string]any)
 	// 20 sends: the journal took at least one PUT and at most one per send
 	// (plus a checkpoint's).
-	if j := u["journal_puts"].(float64); j < 1 || j > 22 {
+	j := u["journal_puts"].(float64)
+	if j < 1 || j > 22 {
 		t.Errorf("s3 usage %v", u)
+	}
+	// The server's own count of its PUTs covers the journal objects the
+	// bucket gained.
+	ss := m["server_store"].(map[string]any)
+	req := ss["requests"].(map[string]any)
+	if p := req["put"].(float64); p < j || ss["put_class_requests"].(float64) < p || ss["bytes_written"].(float64) <= 0 {
+		t.Errorf("server_store %v, journal PUTs %v", ss, j)
 	}
 	// The baseline's objects are gone.
 	for info, err := range st.All(context.Background(), "bench-baseline/") {
@@ -233,5 +250,23 @@ func TestPprofListener(t *testing.T) {
 	}
 	if fi, err := os.Stat(out); err != nil || fi.Size() == 0 {
 		t.Errorf("profile: %v", err)
+	}
+	// The storage counters: none before the storage is open.
+	if _, err := fetchStoreCounters(t.Context(), ps.addr.String()); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("counters before the storage is open: %v", err)
+	}
+	st := objstore.New(mem.New(), objstore.Options{Name: "memory"})
+	ps.store.Store(st)
+	for i := range 3 {
+		if _, err := st.Put(t.Context(), fmt.Sprint("k", i), []byte("abc"), objstore.Condition{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := fetchStoreCounters(t.Context(), ps.addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != "memory" || c.Calls["put"] != 3 || c.Calls["get"] != 0 || c.BytesWritten != 9 || c.Requests != nil {
+		t.Errorf("counters %+v", c)
 	}
 }

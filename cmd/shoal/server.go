@@ -38,7 +38,7 @@ func newServerCommand(env environment) *cobra.Command {
 	cmd.Flags().StringVarP(&configFile, "config", "c", "",
 		"TOML configuration `FILE` (default: $"+config.EnvConfigFile+", else none)")
 	cmd.Flags().StringVar(&pprofAddr, "pprof", "",
-		"serve runtime profiles (net/http/pprof) on `ADDR`, e.g. 127.0.0.1:6060 (default: off)")
+		"serve runtime profiles (net/http/pprof, /debug/pprof/) and storage counters (/debug/store) on `ADDR`, e.g. 127.0.0.1:6060 (default: off)")
 	return cmd
 }
 
@@ -71,8 +71,9 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var ps *pprofServer
 	if pprofAddr != "" {
-		ps, err := startPprof(pprofAddr, log)
+		ps, err = startPprof(pprofAddr, log)
 		if err != nil {
 			return err
 		}
@@ -90,6 +91,9 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 		return fmt.Errorf("opening storage: %w", err)
 	}
 	log.Info("storage opened", "store", store.Name(), "kind", cfg.Storage.Kind)
+	if ps != nil {
+		ps.store.Store(store)
+	}
 	var tlsConf *tls.Config
 	if cfg.TCP.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TCP.TLSCert, cfg.TCP.TLSKey)

@@ -377,11 +377,6 @@ type S3Usage struct {
 	Prices        Prices  `json:"prices"`
 }
 
-// GetsText says what is known of the GETs.
-func (u *S3Usage) GetsText() string {
-	return "GETs not observable from the bucket (the server does not report its request counters)"
-}
-
 // S3UsageBetween computes the server's writes between two snapshots.
 func S3UsageBetween(before, after *BucketSnapshot, partSize int64, payload uint64, prices Prices) *S3Usage {
 	u := &S3Usage{

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -462,5 +463,39 @@ func TestNiceTicks(t *testing.T) {
 		if len(ts) < 2 || ts[0] > tc.lo || ts[len(ts)-1] < tc.hi || len(ts) > 13 {
 			t.Errorf("niceTicks(%v, %v) = %v", tc.lo, tc.hi, ts)
 		}
+	}
+}
+
+// The storage use between two readings of a server's counters: the
+// differences, the S3 price classes, their rates and cost.
+func TestStoreUsageBetween(t *testing.T) {
+	before := StoreCounters{
+		Store: "s3://b", Calls: map[string]uint64{"put": 10, "get": 4}, Errors: map[string]uint64{"put": 1},
+		BytesRead: 100, BytesWritten: 1000,
+		Requests: &objstore.Requests{Get: 4, Head: 1, List: 2, Put: 10, Post: 0, Delete: 3},
+	}
+	after := StoreCounters{
+		Store: "s3://b", Calls: map[string]uint64{"put": 1010, "get": 504}, Errors: map[string]uint64{"put": 1},
+		BytesRead: 600, BytesWritten: 5000,
+		Requests: &objstore.Requests{Get: 504, Head: 1, List: 4, Put: 1008, Post: 2, Delete: 3},
+	}
+	u := StoreUsageBetween(before, after, 10, 1<<30, Prices{PutPer1000: 5, GetPer1000: 0.4})
+	if u.Calls["put"] != 1000 || u.Calls["get"] != 500 || u.Errors["put"] != 0 || u.BytesRead != 500 || u.BytesWritten != 4000 {
+		t.Errorf("calls %v, errors %v, bytes %d/%d", u.Calls, u.Errors, u.BytesRead, u.BytesWritten)
+	}
+	if u.PutClass != 1002 || u.GetClass != 500 || u.PutsPerSecond != 100.2 || u.GetsPerSecond != 50 {
+		t.Errorf("classes %d/%d, rates %v/%v", u.PutClass, u.GetClass, u.PutsPerSecond, u.GetsPerSecond)
+	}
+	if want := 1002*5/1000.0 + 500*0.4/1000; math.Abs(u.CostPerGiB-want) > 1e-9 {
+		t.Errorf("cost per GiB %v, want %v", u.CostPerGiB, want)
+	}
+	if got := u.RequestsText(); !strings.Contains(got, "1002 PUT-class requests, 100.2/s (998 PUT, 2 POST, 2 LIST)") ||
+		!strings.Contains(got, "500 GET-class, 50.0/s (500 GET, 0 HEAD); 0 DELETE") {
+		t.Errorf("requests text %q", got)
+	}
+	// A local store has no requests.
+	before.Requests, after.Requests = nil, nil
+	if u := StoreUsageBetween(before, after, 10, 1<<30, ListPrices); u.Requests != nil || u.RequestsText() != "" || u.CostPerGiB != 0 {
+		t.Errorf("local store usage %+v", u)
 	}
 }

@@ -58,5 +58,7 @@
 // objects to the server's bucket as many at a time as the journal has in
 // flight, then GETs them. Report.SetBaseline computes baseline_ratio.
 // SnapshotBucket and S3UsageBetween count the server's own PUTs from
-// listings of its bucket (journal objects are numbered densely).
+// listings of its bucket (journal objects are numbered densely);
+// StoreUsageBetween reads the server's own storage counters (StoreCounters,
+// served by its diagnostics listener), which count its GETs too.
 package bench

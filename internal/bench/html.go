@@ -155,7 +155,14 @@ svg text{font:11px system-ui,sans-serif;fill:#444}svg .t{font-size:13px;font-wei
 	if u := rep.S3; u != nil {
 		fmt.Fprintf(&b, "<h2>S3 requests of the server</h2>\n<p>%d PUTs in %.2f s (%.1f PUT/s): %d journal objects, %d segments (≈ %d requests), %d manifests; $%.5f per GiB of payload at list prices. %s. Source: %s.</p>\n",
 			u.Puts, u.Seconds, u.PutsPerSecond, u.JournalObjects, u.SegmentObjects, u.SegmentRequests, u.Manifests, u.PutCostPerGiB,
-			html.EscapeString(u.GetsText()), html.EscapeString(u.Source))
+			html.EscapeString(rep.getsText()), html.EscapeString(u.Source))
+	}
+	if u := rep.Store; u != nil {
+		fmt.Fprintf(&b, "<h2>Storage of the server</h2>\n<p>%s, %.2f s (%s).</p>\n<ul>", html.EscapeString(u.Store), u.Seconds, html.EscapeString(u.Source))
+		if t := u.RequestsText(); t != "" {
+			fmt.Fprintf(&b, "<li>%s</li><li>request cost at list prices: $%.5f per GiB of payload sent</li>", html.EscapeString(t), u.CostPerGiB)
+		}
+		fmt.Fprintf(&b, "<li>%s</li></ul>\n", html.EscapeString(u.CallsText()))
 	}
 	b.WriteString("<h2>Parameters</h2>\n<table class=\"kv\">")
 	for _, kv := range [][2]string{

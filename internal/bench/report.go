@@ -32,7 +32,10 @@ type Report struct {
 	BaselineRatio *float64 `json:"baseline_ratio,omitempty"`
 	BaselineBasis string   `json:"baseline_ratio_basis,omitempty"`
 	S3            *S3Usage `json:"s3_usage,omitempty"`
-	Notes         []string `json:"notes,omitempty"`
+	// Store is the server's own account of its storage during the run
+	// (with --server-pprof).
+	Store *StoreUsage `json:"server_store,omitempty"`
+	Notes []string    `json:"notes,omitempty"`
 
 	// groupHists are the pooled histograms of the groups, by name, for
 	// the charts.
@@ -445,10 +448,18 @@ func (rep *Report) WriteSummary(w io.Writer) {
 	if u := rep.S3; u != nil {
 		fmt.Fprintf(w, "\nS3 requests of the server during the run (%s)\n", u.Source)
 		fmt.Fprintf(w, "  %d PUTs (%d journal objects, %d segments ≈ %d requests, %d manifests) in %.2f s: %.1f PUT/s; %s\n",
-			u.Puts, u.JournalObjects, u.SegmentObjects, u.SegmentRequests, u.Manifests, u.Seconds, u.PutsPerSecond, u.GetsText())
+			u.Puts, u.JournalObjects, u.SegmentObjects, u.SegmentRequests, u.Manifests, u.Seconds, u.PutsPerSecond, rep.getsText())
 		if u.PutCostPerGiB > 0 {
-			fmt.Fprintf(w, "  request cost at list prices: $%.5f per GiB of payload written\n", u.PutCostPerGiB)
+			fmt.Fprintf(w, "  PUT cost at list prices: $%.5f per GiB of payload written\n", u.PutCostPerGiB)
 		}
+	}
+	if u := rep.Store; u != nil {
+		fmt.Fprintf(w, "\nStorage of the server during the run (%s, %.2f s): %s\n", u.Store, u.Seconds, u.Source)
+		if t := u.RequestsText(); t != "" {
+			fmt.Fprintf(w, "  %s\n", t)
+			fmt.Fprintf(w, "  request cost at list prices: $%.5f per GiB of payload sent\n", u.CostPerGiB)
+		}
+		fmt.Fprintf(w, "  %s\n", u.CallsText())
 	}
 	if v := rep.Verification; v != nil {
 		var sent, stored uint64
@@ -532,4 +543,12 @@ func (rep *Report) SetBaseline(b *Baseline) {
 	ratio := round3(float64(payload) / 1e6 / secs / b.PayloadMBps)
 	rep.BaselineRatio = &ratio
 	rep.BaselineBasis = "payload MB/s of all sends, total over wall time / payload MB/s of the baseline"
+}
+
+// getsText says where the server's GETs are counted.
+func (rep *Report) getsText() string {
+	if rep.Store != nil && rep.Store.Requests != nil {
+		return "GETs: see the server's counters below"
+	}
+	return "GETs are not in the bucket: give --server-pprof (the server's --pprof listener) for its request counters"
 }

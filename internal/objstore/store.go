@@ -103,6 +103,35 @@ type Stats struct {
 	Errors       [numOps]uint64 // of those, how many failed
 	BytesRead    uint64
 	BytesWritten uint64
+	// Requests are the requests a remote backend sent (RequestCounter),
+	// nil for a backend that sends none.
+	Requests *Requests
+}
+
+// Requests counts the HTTP requests of a remote backend by kind, as an
+// object store bills them: every attempt, retries included, whether it
+// succeeded or not.
+type Requests struct {
+	Get    uint64 `json:"get"`    // object reads
+	Head   uint64 `json:"head"`   // object and bucket HEADs
+	List   uint64 `json:"list"`   // listings
+	Put    uint64 `json:"put"`    // object writes and multipart parts
+	Post   uint64 `json:"post"`   // multipart creation and completion, batch deletes
+	Delete uint64 `json:"delete"` // object deletes and multipart aborts
+}
+
+// Sub returns the requests of r not in before.
+func (r Requests) Sub(before Requests) Requests {
+	return Requests{
+		Get: r.Get - before.Get, Head: r.Head - before.Head, List: r.List - before.List,
+		Put: r.Put - before.Put, Post: r.Post - before.Post, Delete: r.Delete - before.Delete,
+	}
+}
+
+// RequestCounter is implemented by a Backend that sends requests over the
+// network and counts them.
+type RequestCounter interface {
+	Requests() Requests
 }
 
 // Options configure a Store.
@@ -159,6 +188,10 @@ func (s *Store) Stats() Stats {
 	}
 	st.BytesRead = s.bytesRead.Load()
 	st.BytesWritten = s.bytesWritten.Load()
+	if rc, ok := s.b.(RequestCounter); ok {
+		r := rc.Requests()
+		st.Requests = &r
+	}
 	return st
 }
 

@@ -125,9 +125,10 @@ func (o *Options) setDefaults() error {
 
 // Backend is the S3 objstore.Backend.
 type Backend struct {
-	client *s3.Client
-	opts   Options
-	log    *slog.Logger
+	client   *s3.Client
+	opts     Options
+	log      *slog.Logger
+	requests *requestCounts
 }
 
 // New checks the options, resolves credentials, and checks that the
@@ -144,6 +145,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		hc = &http.Client{Transport: tr}
 	}
+	counts := new(requestCounts)
 	src, err := resolveCredentials(ctx, opts, hc)
 	if err != nil {
 		return nil, err
@@ -162,7 +164,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 	client := s3.New(s3.Options{
 		Region:                     opts.Region,
 		Credentials:                src.provider,
-		HTTPClient:                 hc,
+		HTTPClient:                 countRequests(hc, counts),
 		UsePathStyle:               opts.PathStyle,
 		Retryer:                    retryer(),
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
@@ -172,7 +174,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 	})
-	b := &Backend{client: client, opts: opts, log: opts.Logger}
+	b := &Backend{client: client, opts: opts, log: opts.Logger, requests: counts}
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(opts.Bucket)}); err != nil {
 		return nil, fmt.Errorf("s3: bucket %q at %s is not reachable: %w", opts.Bucket, b.endpointName(), err)
 	}

@@ -377,3 +377,93 @@ func TestPutBodyChecksum(t *testing.T) {
 		t.Fatalf("get: %d bytes, %v", len(got), err)
 	}
 }
+
+// The store counts the backend's requests by kind, every attempt: the
+// counts match what a proxy in front of the server saw.
+func TestRequestCounts(t *testing.T) {
+	o := s3test.Options(t)
+	rec, proxyURL := newRecorder(t, o.Endpoint)
+	o.Endpoint = proxyURL
+	o.PartSize = s3.MinPartSize
+	o.MaxBackoff = 10 * time.Millisecond
+	s := open(t, o)
+	before := s.Stats().Requests
+	if before == nil {
+		t.Fatal("the s3 backend reports no request counts")
+	}
+	rec.mu.Lock()
+	rec.requests = nil
+	slowDowns := 1
+	rec.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/a") && slowDowns > 0 {
+			slowDowns--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+			return true
+		}
+		return false
+	}
+	rec.mu.Unlock()
+	ctx := t.Context()
+	for _, k := range []string{"a", "b"} {
+		if _, err := s.Put(ctx, k, []byte("value of "+k), objstore.IfAbsent()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Get(ctx, "a"); err != nil { // a SlowDown, then the read
+		t.Fatal(err)
+	}
+	if _, err := s.GetRange(ctx, "b", 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Head(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range s.All(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := s.NewWriter(ctx, "big", objstore.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(bytes.Repeat([]byte("x"), 2*s3.MinPartSize)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "big"} {
+		if err := s.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.Stats().Requests.Sub(*before)
+	rec.mu.Lock()
+	var want objstore.Requests
+	for _, l := range rec.requests {
+		switch method, rest, _ := strings.Cut(l, " "); {
+		case method == "GET" && (strings.Contains(rest, "list-type") || strings.Contains(rest, "uploads") || strings.Contains(rest, "uploadId")):
+			want.List++
+		case method == "GET":
+			want.Get++
+		case method == "HEAD":
+			want.Head++
+		case method == "PUT":
+			want.Put++
+		case method == "POST":
+			want.Post++
+		case method == "DELETE":
+			want.Delete++
+		}
+	}
+	rec.mu.Unlock()
+	if got != want {
+		t.Fatalf("counted %+v, the server saw %+v", got, want)
+	}
+	// 2 PUTs and 2 parts; a SlowDown and 2 reads; create and complete.
+	if got.Put != 4 || got.Get != 3 || got.Post != 2 || got.Head != 1 || got.List < 1 || got.Delete != 3 {
+		t.Fatalf("counted %+v", got)
+	}
+}
