@@ -93,7 +93,9 @@ type Broker struct {
 	rrMu sync.Mutex
 	rr   map[[2]uint32]uint32 // balanced partitioning counters
 
-	start   time.Time
+	start time.Time
+	// runCtx lives until Close (stop); background work runs in it.
+	runCtx  context.Context
 	stop    context.CancelFunc
 	bg      sync.WaitGroup
 	closeMu sync.Mutex
@@ -147,10 +149,9 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Broker, er
 		return nil, err
 	}
 	b.runDrops(ctx)
-	runCtx, stop := context.WithCancel(context.Background())
-	b.stop = stop
+	b.runCtx, b.stop = context.WithCancel(context.Background())
 	b.bg.Add(1)
-	go b.maintenance(runCtx)
+	go b.maintenance(b.runCtx)
 	b.mu.RLock()
 	b.lg.Info("broker ready", "streams", len(b.st.Streams), "users", len(b.st.Users))
 	b.mu.RUnlock()
@@ -228,11 +229,21 @@ func (b *Broker) restore(snap []byte) error {
 // except for consumer offsets, which are last-writer-wins and written
 // without it.
 func (b *Broker) commit(ctx context.Context, r *record) error {
+	return b.commitWith(ctx, r, b.log.AppendMeta)
+}
+
+// commitLazy is commit for a change already applied that may wait for
+// other writes to be made durable with them (logstore.AppendMetaLazy).
+func (b *Broker) commitLazy(ctx context.Context, r *record) error {
+	return b.commitWith(ctx, r, b.log.AppendMetaLazy)
+}
+
+func (b *Broker) commitWith(ctx context.Context, r *record, appendMeta func(context.Context, []byte) error) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode %s record: %w", r.Op, err)
 	}
-	if err := b.log.AppendMeta(ctx, data); err != nil {
+	if err := appendMeta(ctx, data); err != nil {
 		return &Error{Kind: KindUnavailable, Msg: "storing the change failed", Err: err}
 	}
 	b.runDrops(ctx)

@@ -310,12 +310,16 @@ func (b *Broker) autoCommit(r *record) {
 }
 
 // persistAutoCommit writes an applied auto-commit to the journal without
-// waiting.
+// waiting, as a lazy record: with other writes, or on its own after the
+// log's lazy flush interval (a crash can lose that window of auto-commits;
+// the consumer then reads those messages again). Close stops the wait: the
+// record is in the journal's open frame then, which closing the log
+// flushes.
 func (b *Broker) persistAutoCommit(r *record) {
 	b.bg.Add(1)
 	go func() {
 		defer b.bg.Done()
-		if err := b.commit(context.Background(), r); err != nil {
+		if err := b.commitLazy(b.runCtx, r); err != nil && b.runCtx.Err() == nil {
 			b.lg.Warn("persisting an auto-committed offset failed", "err", err)
 		}
 	}()

@@ -214,6 +214,7 @@ func validEnvValue(t *testing.T, k Key) string {
 		"storage.s3.request_timeout":   "250ms",
 		"journal.flush_bytes":          "1MiB",
 		"journal.min_flush_interval":   "20ms",
+		"journal.lazy_flush_interval":  "250ms",
 		"journal.send_timeout":         "5s",
 		"journal.checkpoint_interval":  "10s",
 		"segments.bytes":               "1MiB",

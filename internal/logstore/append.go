@@ -44,6 +44,7 @@ func (l *Log) AppendAs(ctx context.Context, k PartitionKey, partitionID uint32, 
 	// buffer moved) while a copy is under way: see openFrame.copying.
 	f := l.mu.open
 	f.reserveLocked(journal.RecordHeaderSize + batchRecordHeader + len(b))
+	f.eager = true
 	rec := f.fb.AddRecord(journal.RecordBatch, batchRecordHeader+len(b))
 	putPartitionKey(rec, k)
 	f.copying.Add(1)
@@ -72,6 +73,18 @@ func (l *Log) AppendMeta(ctx context.Context, rec []byte) error {
 	return nil
 }
 
+// AppendMetaLazy is AppendMeta for a record that may wait: a frame that
+// holds nothing else is flushed once Options.LazyFlushInterval has passed
+// (or sooner, with any other record). For changes that are applied at once
+// and made durable in the background (offsets committed by polls), so
+// that they cost no write of their own while anything else is written.
+func (l *Log) AppendMetaLazy(ctx context.Context, rec []byte) error {
+	if err := l.appendInternal(ctx, journal.RecordMeta, rec, frameRecord{lazy: true}); err != nil {
+		return fmt.Errorf("append metadata: %w", err)
+	}
+	return nil
+}
+
 // appendInternal adds a record that is not a batch and waits until it is
 // durable; r says what to do with it then.
 func (l *Log) appendInternal(ctx context.Context, t journal.RecordType, payload []byte, r frameRecord) error {
@@ -81,6 +94,12 @@ func (l *Log) appendInternal(ctx context.Context, t journal.RecordType, payload 
 		return err
 	}
 	f := l.mu.open
+	switch {
+	case !r.lazy:
+		f.eager = true
+	case f.lazySince.IsZero():
+		f.lazySince = time.Now()
+	}
 	f.reserveLocked(journal.RecordHeaderSize + len(payload))
 	f.fb.Add(t, payload)
 	r.end = journal.FrameHeaderSize + f.fb.BodyLen()
@@ -142,14 +161,17 @@ func (l *Log) flusher() {
 			timer.Stop()
 		}
 	}()
+	wakeIn := func(wait time.Duration) {
+		if timer == nil {
+			timer = time.AfterFunc(wait, l.wake)
+		} else {
+			timer.Reset(wait)
+		}
+	}
 	for {
 		if wait := l.opts.MinFlushInterval - time.Since(lastStart); !lastStart.IsZero() && wait > 0 && !l.closing() {
-			if timer == nil {
-				timer = time.AfterFunc(wait, l.wake)
-			} else {
-				timer.Reset(wait)
-			}
-		} else if f, seq, ok := l.cut(len(sem), cap(sem)); ok {
+			wakeIn(wait)
+		} else if f, seq, ok, wait := l.cut(len(sem), cap(sem)); ok {
 			lastStart = time.Now()
 			sem <- struct{}{}
 			st := &flushState{
@@ -159,6 +181,8 @@ func (l *Log) flusher() {
 			go l.flush(f, seq, sem, st)
 			prev, prevErr, prevWritten, prevWriteErr = st.done, st.err, st.written, st.writeErr
 			continue
+		} else if wait > 0 {
+			wakeIn(wait)
 		}
 		l.mu.Lock()
 		drained := len(l.mu.open.records) == 0 && (l.mu.closed || l.mu.fenced != nil)
@@ -189,16 +213,22 @@ func (l *Log) closing() bool {
 
 // cut takes the open frame for a flush if it should go now: data waits,
 // a flush slot is free, and nothing is in flight or the frame is full or the
-// log is closing.
-func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool) {
+// log is closing — and the frame is not only lazy records that may wait
+// still (wait says how long).
+func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f = l.mu.open
 	if len(f.records) == 0 || inflight >= maxInflight {
-		return nil, 0, false
+		return nil, 0, false, 0
+	}
+	if !f.eager && !l.mu.closed {
+		if wait := l.opts.LazyFlushInterval - time.Since(f.lazySince); wait > 0 {
+			return nil, 0, false, wait
+		}
 	}
 	if inflight > 0 && f.fb.BodyLen() < l.opts.FlushBytes && !l.mu.closed {
-		return nil, 0, false
+		return nil, 0, false, 0
 	}
 	seq = l.mu.nextSeq
 	l.mu.nextSeq++
@@ -208,7 +238,7 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool)
 	size := int64(f.fb.BodyLen() + journal.FrameHeaderSize)
 	l.frameSize.Store(max(size, l.frameSize.Load()*15/16))
 	l.mu.open = l.newOpenFrame()
-	return f, seq, true
+	return f, seq, true, 0
 }
 
 // flushState links a frame's flush to the previous frame's: each closes

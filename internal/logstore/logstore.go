@@ -197,6 +197,12 @@ type Options struct {
 	// MinFlushInterval is the least time between the starts of two
 	// flushes: a cap on PUTs per second (default 0).
 	MinFlushInterval time.Duration
+	// LazyFlushInterval is how long a frame holding only lazy records
+	// (AppendMetaLazy: offsets consumers commit as they poll) waits for
+	// other records before it is flushed by itself, so that consumers
+	// alone cost a PUT per interval, not one per flush (default 1s;
+	// negative: no wait).
+	LazyFlushInterval time.Duration
 	// MaxInflightFlushes bounds the flushes being written at once
 	// (default 4).
 	MaxInflightFlushes int
@@ -280,6 +286,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxInflightFlushes <= 0 {
 		o.MaxInflightFlushes = 4
+	}
+	if o.LazyFlushInterval == 0 {
+		o.LazyFlushInterval = time.Second
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 30 * time.Second
@@ -510,6 +519,7 @@ type frameRecord struct {
 	trim   bool       // a trim record: drop segments before trimTo
 	drop   bool       // a drop record: forget the partition
 	trimTo uint64
+	lazy   bool        // an AppendMetaLazy record
 	end    int         // where the record ends in the frame
 	b      storedBatch // a batch record's offsets (its bytes are set at publish)
 }
@@ -522,8 +532,12 @@ type openFrame struct {
 	// sealed (flush) until it is zero. Add happens under Log.mu only.
 	copying sync.WaitGroup
 	records []frameRecord
-	done    chan struct{} // closed when the frame is durable or failed
-	err     error         // why it failed; read after done
+	// eager is set once a record that is not lazy (AppendMetaLazy) is
+	// added; lazySince is when the first lazy one was.
+	eager     bool
+	lazySince time.Time
+	done      chan struct{} // closed when the frame is durable or failed
+	err       error         // why it failed; read after done
 }
 
 // newOpenFrame starts a frame in a buffer the preparer made ready, if

@@ -83,6 +83,7 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 		Ack:                ack,
 		FlushBytes:         int(cfg.Journal.FlushBytes.Bytes()),
 		MinFlushInterval:   cfg.Journal.MinFlushInterval.Std(),
+		LazyFlushInterval:  lazyFlushInterval(cfg.Journal.LazyFlushInterval.Std()),
 		MaxInflightFlushes: cfg.Journal.MaxInflightFlushes,
 		SendTimeout:        cfg.Journal.SendTimeout.Std(),
 		CheckpointInterval: cfg.Journal.CheckpointInterval.Std(),
@@ -98,6 +99,15 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 
 // linkedMaxAge maps the config's "0: never" to the log's negative.
 func linkedMaxAge(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// lazyFlushInterval maps the configuration's 0 (no wait) to the log's
+// negative (its zero is the default).
+func lazyFlushInterval(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}

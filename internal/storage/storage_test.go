@@ -125,3 +125,20 @@ func TestS3Options(t *testing.T) {
 		t.Error("virtual-host addressing gave PathStyle")
 	}
 }
+
+// The lazy flush interval of the configuration reaches the log; its "0s"
+// (write at once) is the log's negative, not its default.
+func TestLogOptionsLazyFlushInterval(t *testing.T) {
+	cfg := config.Default()
+	if got := LogOptions(cfg, nil).LazyFlushInterval; got != time.Second {
+		t.Errorf("default: %v", got)
+	}
+	cfg.Journal.LazyFlushInterval = config.Duration(250 * time.Millisecond)
+	if got := LogOptions(cfg, nil).LazyFlushInterval; got != 250*time.Millisecond {
+		t.Errorf("250ms: %v", got)
+	}
+	cfg.Journal.LazyFlushInterval = 0
+	if got := LogOptions(cfg, nil).LazyFlushInterval; got >= 0 {
+		t.Errorf("0s: %v, want negative (no wait)", got)
+	}
+}
