@@ -21,7 +21,9 @@
 // answers at once and can lose the last flush window in a crash.
 //
 // Metadata changes (streams, users, consumer offsets …) are records of the
-// same journal (AppendMeta): they cost no PUT of their own. The broker gets
+// same journal (AppendMeta): they cost no PUT of their own while data is
+// written. A lazy one (AppendMetaLazy) does not even start a flush: it
+// waits for other records up to Options.LazyFlushInterval. The broker gets
 // them back, in journal order, through Options.ApplyMeta, both live (once
 // durable) and at recovery.
 //
