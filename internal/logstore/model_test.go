@@ -171,12 +171,7 @@ func (m *modelRun) step(i int) {
 		if p == nil {
 			break
 		}
-		p.mu.RLock()
-		link := m.l.canLink(p.batches)
-		p.mu.RUnlock()
-		if link {
-			p.spill()
-		}
+		link := m.l.trySpill(p)
 		m.log = append(m.log, fmt.Sprintf("spill %s (%v)", k, link))
 		m.checkRead(k, uint64(m.rng.IntN(len(m.o.parts[k])+1)))
 	case op < 48:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shoalstream/shoal/internal/batch"
 	"github.com/shoalstream/shoal/internal/logstore/journal"
+	"github.com/shoalstream/shoal/internal/logstore/segment"
 )
 
 // storedBatch is one stamped batch of a partition.
@@ -30,6 +31,11 @@ type storedBatch struct {
 // header is what the batch's header says of its place in the log.
 func (b *storedBatch) header() batch.Header {
 	return batch.Header{BaseOffset: b.base, Count: uint32(b.last - b.base + 1), BaseTimestamp: b.ts, Length: uint64(b.size)}
+}
+
+// extent is where the batch is in the journal.
+func (b *storedBatch) extent() segment.Extent {
+	return segment.Extent{File: b.file, Position: uint64(b.pos), Length: uint64(b.size)}
 }
 
 // partition is one partition's log.

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/logstore/segment"
 )
 
 // ReadOptions bound a read.
@@ -117,62 +118,61 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 	}
 	// Unsealed tail, in memory unless spilled.
 	j := sort.Search(len(v.batches), func(j int) bool { return v.batches[j].last >= r.from })
-	for ; j < len(v.batches); j++ {
-		b := &v.batches[j]
-		data := b.data
-		if data == nil {
-			want := int64(linkSpan)
+	for j < len(v.batches) {
+		run := [][]byte{v.batches[j].data}
+		if run[0] == nil {
+			want := uint64(linkSpan)
 			if r.opts.MaxBytes > 0 {
-				want = int64(r.opts.MaxBytes - r.bytes)
+				want = uint64(max(r.opts.MaxBytes-r.bytes, 0))
 			}
 			var err error
-			if data, err = l.spilled(ctx, v.batches[j:], want); err != nil {
+			if run, err = l.spilled(ctx, v.batches[j:], want); err != nil {
 				return r.out, err
 			}
 		}
-		if !r.add(data, b.base, b.last) {
-			break
+		for _, data := range run {
+			b := &v.batches[j]
+			if !r.add(data, b.base, b.last) {
+				return r.out, nil
+			}
+			j++
 		}
 	}
 	return r.out, nil
 }
 
 // spilled returns the data of bs[0], a batch spilled from memory, from the
-// block cache or the journal. A read from the journal also takes the
-// spilled batches after it that lie near it in the same journal file or
-// object (as readLinked does), up to want bytes, and caches them all.
-func (l *Log) spilled(ctx context.Context, bs []storedBatch, want int64) ([]byte, error) {
-	first := &bs[0]
-	ck := blockKey{journalKey(first.file), int(first.pos)}
-	if data, ok := l.blocks.get(ck); ok {
-		return data, nil
+// block cache; or reads it from the journal together with the spilled
+// batches after it that lie near it in the same journal file or object
+// (nearRun), up to want bytes, caches them all and returns them all.
+func (l *Log) spilled(ctx context.Context, bs []storedBatch, want uint64) ([][]byte, error) {
+	key := journalKey(bs[0].file)
+	if data, ok := l.blocks.get(blockKey{key, int(bs[0].pos)}); ok {
+		return [][]byte{data}, nil
 	}
-	lo, hi := first.pos, first.pos+first.size
-	n := 1
-	for ; n < len(bs); n++ {
-		b := &bs[n]
-		if b.data != nil || b.file != first.file || b.pos < hi || b.pos-hi > linkGap ||
-			b.pos+b.size-lo > linkSpan || b.pos+b.size-lo > want {
-			break
-		}
-		hi = b.pos + b.size
+	m := 1
+	for m < len(bs) && bs[m].data == nil {
+		m++
 	}
-	data, err := l.store.GetRange(ctx, ck.seg, lo, hi-lo)
+	n, lo, hi := nearRun(m, func(i int) segment.Extent { return bs[i].extent() }, want)
+	data, err := l.store.GetRange(ctx, key, int64(lo), int64(hi-lo))
 	if err != nil {
-		return nil, fmt.Errorf("read spilled batches of %s: %w", ck.seg, err)
+		return nil, fmt.Errorf("read spilled batches of %s: %w", key, err)
 	}
-	if int64(len(data)) != hi-lo {
-		return nil, fmt.Errorf("read spilled batches: %s holds %d bytes at %d, want %d", ck.seg, len(data), lo, hi-lo)
+	if uint64(len(data)) != hi-lo {
+		return nil, fmt.Errorf("read spilled batches: %s holds %d bytes at %d, want %d", key, len(data), lo, hi-lo)
 	}
-	for _, b := range bs[:n] {
-		d := data[b.pos-lo : b.pos-lo+b.size]
+	out := make([][]byte, n)
+	for i, b := range bs[:n] {
+		d := data[uint64(b.pos)-lo : uint64(b.pos)-lo+uint64(b.size)]
 		h, err := batch.Validate(d)
 		if err != nil || h.BaseOffset != b.base || h.Length != uint64(b.size) {
-			return nil, fmt.Errorf("read spilled batches: %s at %d: not the batch at offset %d (%v)", ck.seg, b.pos, b.base, err)
+			return nil, fmt.Errorf("read spilled batches: %s at %d: not the batch at offset %d (%v)", key, b.pos, b.base, err)
 		}
-		l.blocks.put(blockKey{ck.seg, int(b.pos)}, d)
+		l.blocks.put(blockKey{key, int(b.pos)}, d)
+		out[i] = d
 	}
-	return data[:first.size], nil
+	return out, nil
 }
 
 // readSegment feeds r the batches of s from r.from on, one index block at a
@@ -262,23 +262,33 @@ const (
 	linkSpan = 4 << 20
 )
 
+// nearRun returns how many of n ranges of the journal, from the first, one
+// read takes — those in the first's file, each after the one before and at
+// most linkGap past it, spanning at most linkSpan and limit bytes in all
+// (the first whatever its size) — and the bytes [lo, hi) of that read.
+func nearRun(n int, at func(i int) segment.Extent, limit uint64) (count int, lo, hi uint64) {
+	first := at(0)
+	lo, hi = first.Position, first.Position+first.Length
+	count = 1
+	for ; count < n; count++ {
+		r := at(count)
+		if r.File != first.File || r.Position < hi || r.Position-hi > linkGap ||
+			r.Position+r.Length-lo > min(linkSpan, limit) {
+			break
+		}
+		hi = r.Position + r.Length
+	}
+	return count, lo, hi
+}
+
 // readLinked reads the bytes [start, end) of linked segment s's data from
 // the journal files.
 func (l *Log) readLinked(ctx context.Context, s *segInfo, start, end uint64) ([]byte, error) {
 	ranges := s.links.Ranges(start, end)
 	out := make([]byte, 0, end-start)
 	for i := 0; i < len(ranges); {
-		first := ranges[i]
-		lo, hi := first.Position, first.Position+first.Length
-		j := i + 1
-		for ; j < len(ranges); j++ {
-			r := ranges[j]
-			if r.File != first.File || r.Position < hi || r.Position-hi > linkGap || r.Position+r.Length-lo > linkSpan {
-				break
-			}
-			hi = r.Position + r.Length
-		}
-		key := journalKey(first.File)
+		n, lo, hi := nearRun(len(ranges)-i, func(j int) segment.Extent { return ranges[i+j] }, linkSpan)
+		key := journalKey(ranges[i].File)
 		data, err := l.store.GetRange(ctx, key, int64(lo), int64(hi-lo))
 		if err != nil {
 			return nil, fmt.Errorf("linked segment %s: %w", s.key, err)
@@ -286,10 +296,10 @@ func (l *Log) readLinked(ctx context.Context, s *segInfo, start, end uint64) ([]
 		if uint64(len(data)) != hi-lo {
 			return nil, fmt.Errorf("linked segment %s: %s holds %d bytes at %d, want %d", s.key, key, len(data), lo, hi-lo)
 		}
-		for _, r := range ranges[i:j] {
+		for _, r := range ranges[i : i+n] {
 			out = append(out, data[r.Position-lo:r.Position-lo+r.Length]...)
 		}
-		i = j
+		i += n
 	}
 	return out, nil
 }

@@ -233,11 +233,7 @@ func (l *Log) sealDue(ctx context.Context) error {
 		if biggest == nil {
 			break
 		}
-		biggest.mu.RLock()
-		link := l.canLink(biggest.batches)
-		biggest.mu.RUnlock()
-		if link {
-			biggest.spill()
+		if l.trySpill(biggest) {
 			continue
 		}
 		if err := l.seal(ctx, biggest); err != nil {
@@ -246,6 +242,19 @@ func (l *Log) sealDue(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// trySpill spills p's unsealed batches (partition.spill) if a seal would
+// link them, and reports whether it did: batches a seal copies stay in
+// memory for it.
+func (l *Log) trySpill(p *partition) bool {
+	p.mu.RLock()
+	link := l.canLink(p.batches)
+	p.mu.RUnlock()
+	if link {
+		p.spill()
+	}
+	return link
 }
 
 // Seal seals the unsealed data of every partition now, whatever its size
@@ -314,13 +323,15 @@ func (l *Log) canLink(batches []storedBatch) bool {
 // writeCopy writes batches as a segment object holding them.
 func (l *Log) writeCopy(ctx context.Context, k PartitionKey, batches []storedBatch) (*segInfo, error) {
 	// Spilled batches are read back first (batches is the caller's copy).
-	for i := range batches {
+	for i := 0; i < len(batches); i++ {
 		if batches[i].data == nil {
-			data, err := l.spilled(ctx, batches[i:], linkSpan)
+			run, err := l.spilled(ctx, batches[i:], linkSpan)
 			if err != nil {
 				return nil, err
 			}
-			batches[i].data = data
+			for j, data := range run {
+				batches[i+j].data = data
+			}
 		}
 	}
 	s := &segInfo{key: segmentKey(k, batches[0].base, l.epoch), base: batches[0].base, epoch: l.epoch}
@@ -343,7 +354,7 @@ func (l *Log) writeLinked(ctx context.Context, k PartitionKey, batches []storedB
 		if err := bld.Add(b.header()); err != nil {
 			return nil, err
 		}
-		extents = append(extents, segment.Extent{File: b.file, Position: uint64(b.pos), Length: uint64(b.size)})
+		extents = append(extents, b.extent())
 	}
 	f := bld.Footer()
 	obj := segment.AppendLinks(nil, extents, f)
