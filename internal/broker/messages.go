@@ -33,6 +33,9 @@ type Confirmation struct {
 // Send validates a producer's batch and appends it to the partition the
 // partitioning picks. Every failure to resolve the stream, topic or
 // partition is KindNotFound (the protocol answers them all with 20).
+// Send takes data over: it may be stamped in place and kept as the
+// stored batch (a large batch is not copied on its way to storage), so
+// the caller must not use it again.
 func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Partitioning, data []byte, count uint32) (Confirmation, error) {
 	// The checksums are verified once, by the log's append (below); the
 	// header's own rules are checked here.
@@ -79,7 +82,7 @@ func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Pa
 	k := partKey(st.ID, t.ID, t.Partitions[pid].UID)
 	sid, tid := st.ID, t.ID
 	b.mu.RUnlock()
-	stamped, err := b.log.AppendAs(ctx, k, pid, data)
+	stamped, err := b.log.AppendOwnedAs(ctx, k, pid, data)
 	switch {
 	case errors.Is(err, batch.ErrBatchChecksum):
 		return Confirmation{}, &Error{Kind: KindBatchChecksum, Msg: "invalid batch checksum", Err: err}

@@ -103,3 +103,44 @@ func TestLargeMessages(t *testing.T) {
 		}
 	})
 }
+
+// TestSendsOnOneConnection sends batches large enough for the log to keep
+// where they arrived (not copied), one after the other on one connection,
+// each smaller than the one before so that it would fit the buffer of the
+// one before: every message polls back as it was sent, from the tail and
+// from sealed segments.
+func TestSendsOnOneConnection(t *testing.T) {
+	eachBackend(t, func(t *testing.T, p *place) {
+		ctx := t.Context()
+		n := start(t, p, config{})
+		c := n.root()
+		must[*client.StreamDetails](t)(c.CreateStream(ctx, "s"))
+		must[*client.TopicDetails](t)(c.CreateTopic(ctx, name("s"), "t", 1, client.TopicSettings{}))
+		var payloads [][]byte
+		for b := range 6 {
+			var msgs []client.Message
+			for range 3 {
+				pl := bigPayload(len(payloads), 200_000-b*20_000)
+				payloads = append(payloads, pl)
+				msgs = append(msgs, client.Message{Payload: pl})
+			}
+			must[[]client.SendConfirmation](t)(c.SendMessages(ctx, name("s"), name("t"), client.PartitionID(0), msgs))
+		}
+		check := func(what string) {
+			t.Helper()
+			pm := poll(t, c, client.PollRequest{Consumer: client.DefaultConsumer(), Stream: name("s"), Topic: name("t"),
+				Partition: client.InPartition(0), Strategy: client.FirstStrategy(), Count: 100})
+			if len(pm.Messages) != len(payloads) {
+				t.Fatalf("%s: %d messages, want %d", what, len(pm.Messages), len(payloads))
+			}
+			for i, m := range pm.Messages {
+				if m.Offset != uint64(i) || !bytes.Equal(m.Payload, payloads[i]) {
+					t.Fatalf("%s: message %d at offset %d differs from what was sent", what, i, m.Offset)
+				}
+			}
+		}
+		check("tail")
+		ok(t, n.b.Log().Seal(ctx))
+		check("sealed")
+	})
+}

@@ -26,6 +26,23 @@ func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Heade
 // keys a partition's data by a storage id that is never reused). A
 // malformed batch is an error matching batch.ErrInvalid.
 func (l *Log) AppendAs(ctx context.Context, k PartitionKey, partitionID uint32, b []byte) (batch.Header, error) {
+	return l.append(ctx, k, partitionID, b, false)
+}
+
+// AppendOwnedAs is AppendAs for a batch the caller hands over: the log may
+// stamp b in place and keep it, as the batch's bytes in the journal write
+// and in the partition's tail, instead of copying it (it does for large
+// batches). The caller must not use b again, whatever the result.
+func (l *Log) AppendOwnedAs(ctx context.Context, k PartitionKey, partitionID uint32, b []byte) (batch.Header, error) {
+	return l.append(ctx, k, partitionID, b, true)
+}
+
+// refBatchBytes is the size from which a batch handed over is kept where
+// it is rather than copied into the frame's buffer. Below it, copying is
+// cheap and keeps small batches together.
+const refBatchBytes = 64 << 10
+
+func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b []byte, owned bool) (batch.Header, error) {
 	h, err := batch.Validate(b)
 	if err != nil {
 		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
@@ -40,24 +57,37 @@ func (l *Log) AppendAs(ctx context.Context, k PartitionKey, partitionID uint32, 
 	h.BaseOffset = p.next
 	h.BaseTimestamp = max(uint64(l.opts.Now().UnixMicro()), p.lastTS+1)
 	// Reserve the record's place under the lock; copy the batch into it
-	// after, so appenders copy in parallel. The frame is not cut (nor its
-	// buffer moved) while a copy is under way: see openFrame.copying.
+	// (or stamp it where it is) after, so appenders work in parallel. The
+	// frame is not cut (nor its buffer moved) while one is under way: see
+	// openFrame.copying.
 	f := l.mu.open
-	f.reserveLocked(journal.RecordHeaderSize + batchRecordHeader + len(b))
 	f.eager = true
-	rec := f.fb.AddRecord(journal.RecordBatch, batchRecordHeader+len(b))
+	var rec, data, ref []byte
+	if owned && len(b) >= refBatchBytes {
+		f.reserveLocked(journal.RecordHeaderSize + batchRecordHeader)
+		rec = f.fb.AddRecordRef(journal.RecordBatch, batchRecordHeader, b)
+		data, ref = b, b
+	} else {
+		f.reserveLocked(journal.RecordHeaderSize + batchRecordHeader + len(b))
+		rec = f.fb.AddRecord(journal.RecordBatch, batchRecordHeader+len(b))
+		data = rec[batchRecordHeader:]
+	}
 	putPartitionKey(rec, k)
 	f.copying.Add(1)
 	f.records = append(f.records, frameRecord{
 		part: p,
 		end:  journal.FrameHeaderSize + f.fb.BodyLen(),
+		bend: f.fb.BufferLen(),
+		ref:  ref,
 		b:    storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, size: int64(len(b))},
 	})
 	p.next += uint64(h.Count)
 	p.lastTS = h.BaseTimestamp
 	l.mu.Unlock()
-	copy(rec[batchRecordHeader:], b)
-	h.Checksum = batch.Stamp(rec[batchRecordHeader:], h.PartitionID, h.BaseOffset, h.BaseTimestamp)
+	if ref == nil {
+		copy(data, b)
+	}
+	h.Checksum = batch.Stamp(data, h.PartitionID, h.BaseOffset, h.BaseTimestamp)
 	f.copying.Done()
 	l.wake()
 	return h, l.await(ctx, f)
@@ -103,6 +133,7 @@ func (l *Log) appendInternal(ctx context.Context, t journal.RecordType, payload 
 	f.reserveLocked(journal.RecordHeaderSize + len(payload))
 	f.fb.Add(t, payload)
 	r.end = journal.FrameHeaderSize + f.fb.BodyLen()
+	r.bend = f.fb.BufferLen()
 	f.records = append(f.records, r)
 	l.mu.Unlock()
 	l.wake()
@@ -233,9 +264,10 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool,
 	seq = l.mu.nextSeq
 	l.mu.nextSeq++
 	// The preparer sizes the next buffers for the largest recent frame
-	// (decaying slowly), so a frame rarely outgrows its buffer: growing
-	// moves the whole frame, under the log's lock.
-	size := int64(f.fb.BodyLen() + journal.FrameHeaderSize)
+	// buffer (decaying slowly; batches held by reference are not in it),
+	// so a frame rarely outgrows its buffer: growing moves the buffer,
+	// under the log's lock.
+	size := int64(f.fb.BufferLen())
 	l.frameSize.Store(max(size, l.frameSize.Load()*15/16))
 	l.mu.open = l.newOpenFrame()
 	return f, seq, true, 0
@@ -259,11 +291,11 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 	defer close(st.done)
 
 	f.copying.Wait() // appenders still copying their batches in
-	frame := f.fb.Finish(seq, l.epoch)
+	frame := f.fb.FinishPieces(seq, l.epoch)
 	var loc frameLoc
 	var err error
 	if l.appendMode {
-		loc, err = l.writeToFile(seq, frame, st)
+		loc, err = l.writeToFile(seq, frame.Pieces, st)
 	} else {
 		close(st.written)
 		loc, err = frameLoc{file: seq}, l.putFrame(seq, frame)
@@ -282,9 +314,13 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 	l.pubMu.Lock()
 	defer l.pubMu.Unlock()
 	l.published = seq
+	buf := f.fb.Buffer()
 	pos := journal.FrameHeaderSize
 	for _, r := range f.records {
-		payload := frame[pos+journal.RecordHeaderSize : r.end]
+		// The record's payload: in the buffer, up to r.bend, but for the
+		// bytes held by reference (r.ref), which come last.
+		inBuf := r.end - pos - journal.RecordHeaderSize - len(r.ref)
+		payload := buf[r.bend-inBuf : r.bend]
 		dataPos := loc.offset + int64(pos+journal.RecordHeaderSize+batchRecordHeader)
 		pos = r.end
 		switch {
@@ -301,6 +337,9 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 		default:
 			sb := r.b
 			sb.data = payload[batchRecordHeader:]
+			if r.ref != nil {
+				sb.data = r.ref
+			}
 			sb.seq = seq
 			if loc.file != 0 {
 				sb.file, sb.pos = loc.file, dataPos
@@ -355,7 +394,7 @@ func (l *Log) failOpen(err error) {
 // it is written, says so (st.written), and syncs it. A frame whose
 // predecessor could not be written is not written either: the journal
 // must not skip a number.
-func (l *Log) writeToFile(seq uint64, frame []byte, st *flushState) (frameLoc, error) {
+func (l *Log) writeToFile(seq uint64, frame [][]byte, st *flushState) (frameLoc, error) {
 	<-st.prevWritten
 	var loc frameLoc
 	var a *objstore.Appender
@@ -374,11 +413,12 @@ func (l *Log) writeToFile(seq uint64, frame []byte, st *flushState) (frameLoc, e
 // putFrame makes frame durable as the object journal/<seq>, retrying with
 // backoff through outages until it succeeds, the store says another server
 // owns the journal (ErrFenced), or the log is closed for good.
-func (l *Log) putFrame(seq uint64, frame []byte) error {
+func (l *Log) putFrame(seq uint64, frame journal.Built) error {
 	key := journalKey(seq)
 	backoff := l.opts.RetryBackoff
+	body := objstore.Pieces{Bufs: frame.Pieces, CRC32C: frame.CRC32C, HasCRC32C: true}
 	for attempt := 1; ; attempt++ {
-		_, err := l.store.Put(l.runCtx, key, frame, objstore.IfAbsent())
+		_, err := l.store.PutPieces(l.runCtx, key, body, objstore.IfAbsent())
 		if err == nil {
 			if attempt > 1 {
 				l.log.Info("journal write succeeded after retries", "key", key, "attempts", attempt)
@@ -411,10 +451,19 @@ func (l *Log) putFrame(seq uint64, frame []byte) error {
 }
 
 // isOurs reports whether the object at key holds exactly frame.
-func (l *Log) isOurs(key string, frame []byte) (bool, error) {
+func (l *Log) isOurs(key string, frame journal.Built) (bool, error) {
 	got, err := l.store.Get(l.runCtx, key)
 	if err != nil {
 		return false, err
 	}
-	return bytes.Equal(got, frame), nil
+	if len(got) != frame.Len {
+		return false, nil
+	}
+	for _, p := range frame.Pieces {
+		if !bytes.Equal(got[:len(p)], p) {
+			return false, nil
+		}
+		got = got[len(p):]
+	}
+	return true, nil
 }

@@ -33,7 +33,7 @@ type fileJournal struct {
 // new file needs first. It retries through failures; a failed write is cut
 // off before the retry so that no partial frame stays in the middle of
 // the file.
-func (j *fileJournal) write(seq uint64, frame []byte, synced <-chan struct{}) (frameLoc, *objstore.Appender, error) {
+func (j *fileJournal) write(seq uint64, frame [][]byte, synced <-chan struct{}) (frameLoc, *objstore.Appender, error) {
 	l := j.l
 	backoff := l.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {
@@ -54,7 +54,7 @@ func (j *fileJournal) write(seq uint64, frame []byte, synced <-chan struct{}) (f
 	}
 }
 
-func (j *fileJournal) writeOnce(seq uint64, frame []byte, synced <-chan struct{}) (frameLoc, error) {
+func (j *fileJournal) writeOnce(seq uint64, frame [][]byte, synced <-chan struct{}) (frameLoc, error) {
 	l := j.l
 	if j.cur != nil && j.cur.Size() >= l.opts.JournalFileBytes {
 		<-synced // the frame before may still be syncing through cur
@@ -72,7 +72,7 @@ func (j *fileJournal) writeOnce(seq uint64, frame []byte, synced <-chan struct{}
 		j.cur, j.curSeq = a, seq
 	}
 	before := j.cur.Size()
-	if err := j.cur.Write(frame); err != nil {
+	if err := j.cur.WriteVec(frame); err != nil {
 		if terr := j.cur.Truncate(before); terr != nil {
 			// The file's end is unknown: start a new one on the retry.
 			_ = j.cur.Close()

@@ -523,6 +523,8 @@ type frameRecord struct {
 	trimTo uint64
 	lazy   bool        // an AppendMetaLazy record
 	end    int         // where the record ends in the frame
+	bend   int         // where its bytes in the frame's buffer end (FrameBuilder.BufferLen)
+	ref    []byte      // the batch held by reference, if it is (AppendOwnedAs)
 	b      storedBatch // a batch record's offsets (its bytes are set at publish)
 }
 

@@ -22,9 +22,15 @@ import (
 
 func makeBatch(t testing.TB, n int, tag string) []byte {
 	t.Helper()
+	return makePaddedBatch(t, n, tag, 0)
+}
+
+// makePaddedBatch is makeBatch with pad bytes 'p' after each payload.
+func makePaddedBatch(t testing.TB, n int, tag string, pad int) []byte {
+	t.Helper()
 	msgs := make([]batch.NewMessage, n)
 	for i := range msgs {
-		msgs[i] = batch.NewMessage{OriginTimestamp: uint64(1000 + i), Payload: []byte(fmt.Sprintf("%s-%d", tag, i))}
+		msgs[i] = batch.NewMessage{OriginTimestamp: uint64(1000 + i), Payload: []byte(fmt.Sprintf("%s-%d", tag, i) + strings.Repeat("p", pad))}
 		msgs[i].ID[0] = byte(i + 1)
 	}
 	b, err := batch.Build(nil, msgs)

@@ -177,13 +177,27 @@ func (m *modelRun) step(i int) {
 	case op < 48:
 		n := 1 + m.rng.IntN(5)
 		tag := fmt.Sprintf("s%d", i)
-		if _, err := m.l.Append(ctx, k, makeBatch(m.t, n, tag)); err != nil {
+		// One append in four hands over a batch large enough to be held
+		// by reference (AppendOwnedAs), not copied into the frame.
+		owned := m.rng.IntN(4) == 0
+		pad := 0
+		if owned {
+			pad = refBatchBytes/n + m.rng.IntN(1000)
+		}
+		b := makePaddedBatch(m.t, n, tag, pad)
+		var err error
+		if owned {
+			_, err = m.l.AppendOwnedAs(ctx, k, k.Partition, b)
+		} else {
+			_, err = m.l.Append(ctx, k, b)
+		}
+		if err != nil {
 			m.fatalf("append: %v", err)
 		}
 		for j := range n {
-			m.o.parts[k] = append(m.o.parts[k], fmt.Sprintf("%s-%d", tag, j))
+			m.o.parts[k] = append(m.o.parts[k], fmt.Sprintf("%s-%d", tag, j)+strings.Repeat("p", pad))
 		}
-		m.log = append(m.log, fmt.Sprintf("append %s %d", k, n))
+		m.log = append(m.log, fmt.Sprintf("append %s %d (owned %v)", k, n, owned))
 	case op < 56:
 		rec := fmt.Sprintf("meta %d", i)
 		if err := m.l.AppendMeta(ctx, []byte(rec)); err != nil {

@@ -117,6 +117,30 @@ func (a *Appender) Write(p []byte) error {
 	return a.s.done(OpPut, a.key, start, err)
 }
 
+// WriteVec is Write of bufs one after the other, as one call: a journal
+// frame whose large batches are held in buffers of their own.
+func (a *Appender) WriteVec(bufs [][]byte) error {
+	if err := a.s.enter(); err != nil {
+		return &Error{Op: "append", Key: a.key, Err: err}
+	}
+	defer a.s.leave()
+	start := time.Now()
+	sa, split := a.ba.(SplitAppender)
+	var err error
+	for _, b := range bufs {
+		if split {
+			err = sa.Write(b)
+		} else {
+			err = a.ba.Append(b)
+		}
+		if err != nil {
+			break
+		}
+		a.s.bytesWritten.Add(uint64(len(b)))
+	}
+	return a.s.done(OpPut, a.key, start, err)
+}
+
 // Sync makes everything Write wrote durable. It may run while another
 // goroutine writes the next bytes.
 func (a *Appender) Sync() error {

@@ -73,6 +73,27 @@ func TestStatsCount(t *testing.T) {
 	}
 }
 
+// A backend without PutPieces gets the pieces joined, under the same
+// condition, counted as one put.
+func TestPutPiecesJoined(t *testing.T) {
+	s := mem.NewStore()
+	defer s.Close()
+	ctx := t.Context()
+	p := objstore.Pieces{Bufs: [][]byte{[]byte("ab"), nil, []byte("cde")}}
+	if _, err := s.PutPieces(ctx, "a", p, objstore.IfAbsent()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutPieces(ctx, "a", p, objstore.IfAbsent()); !errors.Is(err, objstore.ErrPreconditionFailed) {
+		t.Fatalf("second put under IfAbsent: %v", err)
+	}
+	if got, err := s.Get(ctx, "a"); err != nil || string(got) != "abcde" {
+		t.Fatalf("get %q, %v", got, err)
+	}
+	if st := s.Stats(); st.Calls[objstore.OpPut] != 2 || st.BytesWritten != 5 {
+		t.Fatalf("stats %+v: want 2 puts, 5 bytes written", st)
+	}
+}
+
 // Close waits for a call under way, and calls after it get ErrClosed.
 func TestCloseWaitsForCalls(t *testing.T) {
 	f := objstoretest.NewFaulty(mem.New())

@@ -29,7 +29,8 @@ type conn struct {
 	log     *slog.Logger
 	fence   uint64 // bound session fence; 0 while not logged in
 	client  wire.Uint128
-	buf     []byte // frame read buffer
+	hdr     [wire.HeaderSize]byte
+	buf     []byte // frame read buffer; nil once handed over (send)
 	out     []byte // reply buffer
 	stopped atomic.Bool
 	ctx     context.Context
@@ -98,10 +99,7 @@ func (c *conn) serve() {
 // readFrame reads one frame: the wait for its header is bounded by the
 // idle timeout, the rest by the read timeout.
 func (c *conn) readFrame() ([]byte, error) {
-	if cap(c.buf) < wire.HeaderSize {
-		c.buf = make([]byte, wire.HeaderSize, 64<<10)
-	}
-	h := c.buf[:wire.HeaderSize]
+	h := c.hdr[:]
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
 	if _, err := io.ReadFull(c.br, h[:1]); err != nil {
 		return nil, err
@@ -115,11 +113,10 @@ func (c *conn) readFrame() ([]byte, error) {
 		return nil, err
 	}
 	if cap(c.buf) < n {
-		nb := make([]byte, n)
-		copy(nb, h)
-		c.buf = nb
+		c.buf = make([]byte, n)
 	}
 	f := c.buf[:n]
+	copy(f, h)
 	if _, err := io.ReadFull(c.br, f[wire.HeaderSize:]); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

@@ -480,6 +480,9 @@ func (c *conn) send(req wire.Request, body []byte) {
 		p.KeyHash = xxhash.Checksum32(r.Partitioning.Value) // the protocol's key hash (messages.md §1.2)
 	}
 	conf, err := c.s.b.Send(c.ctx, c.sess, ident(r.Stream), ident(r.Topic), p, r.Batch, r.MessagesCount)
+	// The broker may keep the batch where it arrived (Broker.Send): the
+	// next request is read into a new buffer.
+	c.buf = nil
 	if err != nil {
 		c.fail(req, err)
 		return

@@ -99,13 +99,29 @@ type Record struct {
 	Payload []byte
 }
 
-// FrameBuilder assembles one flush frame.
+// FrameBuilder assembles one flush frame. Records are written into its
+// buffer, except the large payloads a caller hands over by reference
+// (AddRecordRef): those stay where they are, and the finished frame is the
+// buffer's pieces with them in between, so that a batch is never copied on
+// its way to storage.
 type FrameBuilder struct {
-	buf []byte
+	buf    []byte
+	refs   []frameRef
+	refLen int // bytes of all refs
+}
+
+// frameRef is a payload held by reference, which comes after buf[:at].
+type frameRef struct {
+	at   int
+	data []byte
 }
 
 // Reset starts a new frame, keeping the buffer's capacity.
-func (b *FrameBuilder) Reset() { b.buf = append(b.buf[:0], make([]byte, FrameHeaderSize)...) }
+func (b *FrameBuilder) Reset() {
+	b.buf = append(b.buf[:0], make([]byte, FrameHeaderSize)...)
+	clear(b.refs)
+	b.refs, b.refLen = b.refs[:0], 0
+}
 
 // Add appends a record to the frame being built.
 func (b *FrameBuilder) Add(t RecordType, payload []byte) {
@@ -130,10 +146,29 @@ func (b *FrameBuilder) AddRecord(t RecordType, n int) []byte {
 	return b.buf[start:]
 }
 
-// Room is how many bytes can be added without moving the buffer.
+// AddRecordRef adds a record of type t whose payload is head bytes, which
+// it returns to fill in, followed by data, which the frame holds by
+// reference until it is written: the caller must not change data after
+// the frame is finished.
+func (b *FrameBuilder) AddRecordRef(t RecordType, head int, data []byte) []byte {
+	if len(b.buf) < FrameHeaderSize {
+		b.Reset()
+	}
+	b.buf = append(b.buf, byte(t))
+	b.buf = binary.LittleEndian.AppendUint32(b.buf, uint32(head+len(data)))
+	start := len(b.buf)
+	b.buf = slices.Grow(b.buf, head)[:start+head]
+	if len(data) > 0 {
+		b.refs = append(b.refs, frameRef{at: len(b.buf), data: data})
+		b.refLen += len(data)
+	}
+	return b.buf[start:]
+}
+
+// Room is how many bytes can be added to the buffer without moving it.
 func (b *FrameBuilder) Room() int { return cap(b.buf) - len(b.buf) }
 
-// Grow makes room for n more bytes (moving the buffer if it must).
+// Grow makes room for n more bytes in the buffer (moving it if it must).
 func (b *FrameBuilder) Grow(n int) { b.buf = slices.Grow(b.buf, n) }
 
 // ResetWith starts a new frame in buf's memory (its length is ignored): a
@@ -143,24 +178,84 @@ func (b *FrameBuilder) ResetWith(buf []byte) {
 	b.Reset()
 }
 
-// BodyLen is how many body bytes the frame holds so far.
-func (b *FrameBuilder) BodyLen() int { return max(len(b.buf)-FrameHeaderSize, 0) }
+// BodyLen is how many body bytes the frame holds so far, references
+// included.
+func (b *FrameBuilder) BodyLen() int { return max(len(b.buf)-FrameHeaderSize, 0) + b.refLen }
+
+// BufferLen is how many bytes of the frame, header included, are in its
+// buffer (not held by reference).
+func (b *FrameBuilder) BufferLen() int { return max(len(b.buf), FrameHeaderSize) }
+
+// Buffer is the frame's buffer: its header and every byte not held by
+// reference. A record's bytes in it are found with the buffer lengths
+// before and after the record was added (BufferLen).
+func (b *FrameBuilder) Buffer() []byte { return b.buf }
 
 // Finish seals the frame with its sequence number and writer epoch and
-// returns its bytes, which stay valid until the next Reset or Add.
+// returns its bytes in one slice (payloads held by reference are copied
+// in), which stay valid until the next Reset or Add.
 func (b *FrameBuilder) Finish(seq, epoch uint64) []byte {
+	built := b.FinishPieces(seq, epoch)
+	if len(built.Pieces) == 1 {
+		return built.Pieces[0]
+	}
+	return slices.Concat(built.Pieces...)
+}
+
+// Built is a finished frame as the pieces to write one after the other.
+type Built struct {
+	Pieces [][]byte
+	// Len is the frame's length: all pieces together.
+	Len int
+	// CRC32C is the CRC-32C (Castagnoli) of the whole frame, header
+	// included: the checksum of the object that holds it alone, which an
+	// object store can verify without reading the bytes once more.
+	CRC32C uint32
+}
+
+// FinishPieces seals the frame with its sequence number and writer epoch
+// and returns it in pieces: the buffer's, with the payloads held by
+// reference between them. The CRCs are computed in one pass over the
+// bytes.
+func (b *FrameBuilder) FinishPieces(seq, epoch uint64) Built {
 	if len(b.buf) < FrameHeaderSize {
 		b.Reset()
+	}
+	pieces := make([][]byte, 0, 2*len(b.refs)+1)
+	at := 0
+	for _, r := range b.refs {
+		if r.at > at {
+			pieces = append(pieces, b.buf[at:r.at])
+		}
+		pieces = append(pieces, r.data)
+		at = r.at
+	}
+	if at < len(b.buf) || len(pieces) == 0 {
+		pieces = append(pieces, b.buf[at:])
+	}
+	bodyLen := len(b.buf) - FrameHeaderSize + b.refLen
+	// The body's CRC, once; then the frame's CRC (header bytes 0..24, then
+	// the body) and the object's (the whole header, then the body) from it.
+	var body uint32
+	for i, p := range pieces {
+		if i == 0 {
+			p = p[FrameHeaderSize:]
+		}
+		body = crc32.Update(body, castagnoli, p)
 	}
 	le := binary.LittleEndian
 	h := b.buf[:FrameHeaderSize]
 	le.PutUint32(h[0:], FrameMagic)
-	le.PutUint32(h[4:], uint32(len(b.buf)-FrameHeaderSize))
+	le.PutUint32(h[4:], uint32(bodyLen))
 	le.PutUint64(h[8:], seq)
 	le.PutUint64(h[16:], epoch)
 	le.PutUint32(h[28:], 0)
-	le.PutUint32(h[24:], frameCRC(b.buf))
-	return b.buf
+	le.PutUint32(h[24:], crc32Combine(crc32.Checksum(h[:24], castagnoli), body, int64(bodyLen)))
+	return Built{
+		Pieces: pieces,
+		Len:    FrameHeaderSize + bodyLen,
+		CRC32C: crc32Combine(crc32.Checksum(h, castagnoli), body, int64(bodyLen)),
+	}
 }
 
 func frameCRC(frame []byte) uint32 {

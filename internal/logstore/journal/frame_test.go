@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"slices"
 	"testing"
 )
 
@@ -177,4 +179,61 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("re-encoded frames differ from the input")
 		}
 	})
+}
+
+// A frame with payloads held by reference is, byte for byte, the frame
+// with them copied in, and its CRC32C is the CRC-32C of all its bytes.
+func TestFinishPieces(t *testing.T) {
+	big := func(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
+	cases := []struct {
+		name string
+		add  func(b *FrameBuilder, copied bool)
+	}{
+		{"empty", func(b *FrameBuilder, copied bool) {}},
+		{"no refs", func(b *FrameBuilder, copied bool) { b.Add(RecordMeta, []byte("m")) }},
+		{"refs and records", func(b *FrameBuilder, copied bool) {
+			b.Add(RecordMeta, []byte("first"))
+			for i, n := range []int{100, 0, 70000, 3} {
+				head, data := []byte(fmt.Sprintf("head%d", i)), big(byte('a'+i), n)
+				if copied {
+					b.Add(RecordBatch, append(head, data...))
+				} else {
+					copy(b.AddRecordRef(RecordBatch, len(head), data), head)
+				}
+			}
+			b.Add(RecordMeta, []byte("last"))
+		}},
+		{"ref last", func(b *FrameBuilder, copied bool) {
+			if copied {
+				b.Add(RecordBatch, append([]byte("h"), big('z', 5000)...))
+			} else {
+				copy(b.AddRecordRef(RecordBatch, 1, big('z', 5000)), "h")
+			}
+		}},
+	}
+	for _, c := range cases {
+		var ref, flat FrameBuilder
+		ref.Reset()
+		flat.Reset()
+		c.add(&ref, false)
+		c.add(&flat, true)
+		if ref.BodyLen() != flat.BodyLen() {
+			t.Fatalf("%s: body %d bytes with refs, %d copied", c.name, ref.BodyLen(), flat.BodyLen())
+		}
+		built := ref.FinishPieces(9, 3)
+		joined := slices.Concat(built.Pieces...)
+		want := flat.Finish(9, 3)
+		if !bytes.Equal(joined, want) || built.Len != len(want) {
+			t.Fatalf("%s: pieces (%d bytes, Len %d) differ from the copied frame (%d bytes)", c.name, len(joined), built.Len, len(want))
+		}
+		if got := crc32.Checksum(want, castagnoli); built.CRC32C != got {
+			t.Fatalf("%s: CRC32C %08x, want %08x", c.name, built.CRC32C, got)
+		}
+		if frames, _, err := readAll(joined); err != nil || len(frames) != 1 || frames[0].Seq != 9 {
+			t.Fatalf("%s: read back %d frames, %v", c.name, len(frames), err)
+		}
+		if !bytes.Equal(ref.Finish(9, 3), want) {
+			t.Fatalf("%s: Finish differs from FinishPieces", c.name)
+		}
+	}
 }

@@ -21,6 +21,8 @@ package s3
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -351,11 +353,30 @@ func unsignedPayload(stack *middleware.Stack) error {
 
 // Put implements objstore.Backend.
 func (b *Backend) Put(ctx context.Context, key string, data []byte, cond objstore.Condition) (objstore.Info, error) {
+	return b.put(ctx, key, bytes.NewReader(data), int64(len(data)), "", cond)
+}
+
+// PutPieces implements objstore.PiecesPutter: the pieces are sent as they
+// are, and a CRC-32C the caller has is sent as the body's checksum instead
+// of one computed here.
+func (b *Backend) PutPieces(ctx context.Context, key string, p objstore.Pieces, cond objstore.Condition) (objstore.Info, error) {
+	r := newPiecesReader(p.Bufs)
+	var sum string
+	if p.HasCRC32C {
+		sum = base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, p.CRC32C))
+	}
+	return b.put(ctx, key, r, r.size, sum, cond)
+}
+
+// put stores size bytes from body under key; crc32c is the body's
+// checksum as S3 wants it (base64 of the big-endian CRC), or "" to have
+// the SDK compute it.
+func (b *Backend) put(ctx context.Context, key string, body io.ReadSeeker, size int64, crc32c string, cond objstore.Condition) (objstore.Info, error) {
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(b.opts.Bucket),
 		Key:           aws.String(b.objectKey(key)),
-		Body:          bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))),
+		Body:          body,
+		ContentLength: aws.Int64(size),
 	}
 	if cond.IsIfAbsent() {
 		in.IfNoneMatch = aws.String("*")
@@ -365,8 +386,12 @@ func (b *Backend) Put(ctx context.Context, key string, data []byte, cond objstor
 	}
 	// The body is protected by a CRC-32C the server verifies, not by the
 	// signature: SHA-256 of every byte for SigV4 was over a third of the
-	// server's CPU on journal writes, CRC-32C is computed in hardware.
+	// server's CPU on journal writes, CRC-32C is computed in hardware. A
+	// checksum already set is sent as it is (the SDK skips its own).
 	in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+	if crc32c != "" {
+		in.ChecksumCRC32C = aws.String(crc32c)
+	}
 	out, err := b.client.PutObject(ctx, in, s3.WithAPIOptions(unsignedPayload))
 	if err != nil {
 		err = classify(err)
@@ -376,7 +401,7 @@ func (b *Backend) Put(ctx context.Context, key string, data []byte, cond objstor
 		}
 		return objstore.Info{}, err
 	}
-	return objstore.Info{Key: key, Size: int64(len(data)), ETag: aws.ToString(out.ETag), LastModified: time.Now()}, nil
+	return objstore.Info{Key: key, Size: size, ETag: aws.ToString(out.ETag), LastModified: time.Now()}, nil
 }
 
 // Delete implements objstore.Backend.

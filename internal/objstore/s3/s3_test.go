@@ -3,14 +3,18 @@ package s3_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -465,5 +469,72 @@ func TestRequestCounts(t *testing.T) {
 	// 2 PUTs and 2 parts; a SlowDown and 2 reads; create and complete.
 	if got.Put != 4 || got.Get != 3 || got.Post != 2 || got.Head != 1 || got.List < 1 || got.Delete != 3 {
 		t.Fatalf("counted %+v", got)
+	}
+}
+
+// PutPieces sends the pieces as one body with the caller's CRC-32C as its
+// checksum: the server stores the joined bytes, refuses them if the
+// checksum is wrong, and a retried attempt sends the whole body again.
+func TestPutPieces(t *testing.T) {
+	o := s3test.Options(t)
+	rec, proxyURL := newRecorder(t, o.Endpoint)
+	o.Endpoint = proxyURL
+	o.MaxBackoff = 10 * time.Millisecond
+	s := open(t, o)
+	pieces := [][]byte{[]byte("head"), bytes.Repeat([]byte("big batch "), 50000), nil, []byte("tail")}
+	joined := slices.Concat(pieces...)
+	sum := crc32.Checksum(joined, crc32.MakeTable(crc32.Castagnoli))
+	var sent []string
+	failFirst := true
+	rec.mu.Lock()
+	rec.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut {
+			return false
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		sent = append(sent, r.Header.Get("X-Amz-Checksum-Crc32c"))
+		if failFirst {
+			// The first attempt fails after the body was read: the retry
+			// must rewind the pieces.
+			failFirst = false
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `<Error><Code>SlowDown</Code><Message>retry</Message></Error>`)
+			return true
+		}
+		return false
+	}
+	rec.mu.Unlock()
+	ctx := t.Context()
+	if _, err := s.PutPieces(ctx, "ok", objstore.Pieces{Bufs: pieces, CRC32C: sum, HasCRC32C: true}, objstore.IfAbsent()); err != nil {
+		t.Fatal(err)
+	}
+	want := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+	rec.mu.Lock()
+	if len(sent) != 2 || sent[0] != want || sent[1] != want {
+		t.Errorf("checksums sent %q, want %q twice", sent, want)
+	}
+	rec.mu.Unlock()
+	if got, err := s.Get(ctx, "ok"); err != nil || !bytes.Equal(got, joined) {
+		t.Fatalf("get: %d bytes (want %d), %v", len(got), len(joined), err)
+	}
+	// A wrong checksum: refused, nothing stored.
+	if _, err := s.PutPieces(ctx, "bad", objstore.Pieces{Bufs: pieces, CRC32C: sum ^ 1, HasCRC32C: true}, objstore.Condition{}); err == nil {
+		t.Fatal("a body with a wrong checksum was stored")
+	}
+	if _, err := s.Head(ctx, "bad"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("the refused object exists: %v", err)
+	}
+	// No checksum given: the SDK computes it.
+	if _, err := s.PutPieces(ctx, "computed", objstore.Pieces{Bufs: pieces}, objstore.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	if last := sent[len(sent)-1]; last != want {
+		t.Errorf("computed checksum %q, want %q", last, want)
+	}
+	rec.mu.Unlock()
+	if got, err := s.Get(ctx, "computed"); err != nil || !bytes.Equal(got, joined) {
+		t.Fatalf("get: %d bytes (want %d), %v", len(got), len(joined), err)
 	}
 }
