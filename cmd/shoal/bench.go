@@ -41,6 +41,7 @@ type benchFlags struct {
 
 	baseline         bool
 	baselineDuration time.Duration
+	baselineWarmup   time.Duration
 	storageKind      string
 	configFile       string
 	dataDir          string
@@ -93,6 +94,9 @@ variables, as for shoal server):
       as journal.max_inflight_flushes, then GETs of them; also the request
       cost per GiB at list prices, and the server's own PUTs counted from
       listings of its bucket before and after the run.
+Both write unmeasured for --baseline-warmup first: a store that has just
+started writes faster than it goes on writing, and the workload, which comes
+after, never sees that.
 --server-pprof ADDR (the server's --pprof listener) also fetches a CPU
 profile of the server and reads its storage counters (/debug/store) before
 and after the run: its store calls and bytes, and on S3 its requests by kind
@@ -142,6 +146,7 @@ and after the run: its store calls and bytes, and on S3 its requests by kind
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line")
 	fl.BoolVar(&f.baseline, "baseline", false, "measure the storage's own limit first and report baseline_ratio")
 	fl.DurationVar(&f.baselineDuration, "baseline-duration", 5*time.Second, "how long the baseline writes")
+	fl.DurationVar(&f.baselineWarmup, "baseline-warmup", 5*time.Second, "how long the baseline writes, unmeasured, before that (a store just started writes faster than it goes on writing)")
 	fl.StringVar(&f.storageKind, "storage", "", "storage of the server for --baseline: fs or s3 (default: what the server reports)")
 	fl.StringVar(&f.configFile, "config", "", "the server's configuration `FILE`, for its data directory or bucket (default: $"+config.EnvConfigFile+")")
 	fl.StringVar(&f.dataDir, "data-dir", "", "the server's data directory (default: data_dir of its configuration)")
@@ -394,10 +399,10 @@ func runBaseline(ctx context.Context, p bench.Params, f benchFlags, env environm
 			dir = cfg.DataDir
 		}
 		if !f.quiet {
-			fmt.Fprintf(env.stderr, "baseline: appends of %.0f bytes + fdatasync in %s for %v\n", batchBytes, dir, f.baselineDuration)
+			fmt.Fprintf(env.stderr, "baseline: appends of %.0f bytes + fdatasync in %s for %v after %v of warm-up\n", batchBytes, dir, f.baselineDuration, f.baselineWarmup)
 		}
 		b, err := bench.FSBaseline(ctx, bench.FSBaselineOptions{
-			Dir: dir, WriteBytes: int(batchBytes), PayloadPerWrite: payloadPerBatch, Duration: f.baselineDuration,
+			Dir: dir, WriteBytes: int(batchBytes), PayloadPerWrite: payloadPerBatch, Duration: f.baselineDuration, Warmup: f.baselineWarmup,
 		})
 		return b, nil, err
 	case config.StorageS3:
@@ -435,11 +440,11 @@ func runBaseline(ctx context.Context, p bench.Params, f benchFlags, env environm
 			target += " at " + s.Endpoint
 		}
 		if !f.quiet {
-			fmt.Fprintf(env.stderr, "baseline: PUTs of %d-byte objects, %d at once, to %s for %v\n", objSize, conc, target, f.baselineDuration)
+			fmt.Fprintf(env.stderr, "baseline: PUTs of %d-byte objects, %d at once, to %s for %v after %v of warm-up\n", objSize, conc, target, f.baselineDuration, f.baselineWarmup)
 		}
 		b, err := bench.S3Baseline(ctx, bench.S3BaselineOptions{
 			Store: st, Target: target, ObjectBytes: int(objSize), Concurrency: conc,
-			Duration: f.baselineDuration, PayloadFraction: payloadPerBatch / batchBytes, Prices: prices,
+			Duration: f.baselineDuration, Warmup: f.baselineWarmup, PayloadFraction: payloadPerBatch / batchBytes, Prices: prices,
 		})
 		if err != nil {
 			_ = st.Close()

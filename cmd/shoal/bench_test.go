@@ -100,13 +100,13 @@ func TestBenchFS(t *testing.T) {
 	addr := startInProcess(t, st, "fs", dir)
 	out := t.TempDir()
 	jsonPath, htmlPath := filepath.Join(out, "r.json"), filepath.Join(out, "r.html")
-	args := append([]string{"pp", "--address", addr, "--baseline", "--baseline-duration", "300ms", "--data-dir", dir,
+	args := append([]string{"pp", "--address", addr, "--baseline", "--baseline-duration", "300ms", "--baseline-warmup", "200ms", "--data-dir", dir,
 		"--verify", "--output-json", jsonPath, "--output-html", htmlPath}, small...)
 	code, stdout, stderr := runBenchCmd(t, nil, args[:len(args)-2]...) // pinned: no --partitions
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"Producers (2)", "Baseline: sequential appends", "baseline_ratio = ", "Verification OK"} {
+	for _, want := range []string{"Producers (2)", "Baseline: sequential appends", "measured after 0.2 s of unmeasured writes", "baseline_ratio = ", "Verification OK"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -118,7 +118,7 @@ func TestBenchFS(t *testing.T) {
 	if r, ok := m["baseline_ratio"].(float64); !ok || r <= 0 {
 		t.Errorf("baseline_ratio %v", m["baseline_ratio"])
 	}
-	if b := m["baseline"].(map[string]any); b["storage"] != "fs" || b["ops"].(float64) < 1 {
+	if b := m["baseline"].(map[string]any); b["storage"] != "fs" || b["ops"].(float64) < 1 || b["warmup_mb_s"].(float64) <= 0 {
 		t.Errorf("baseline %v", b)
 	}
 	if p := m["params"].(map[string]any); p["producers"].(float64) != 2 || p["message_size"] != "100" || p["address"] != addr {
@@ -137,7 +137,7 @@ func TestBenchFS(t *testing.T) {
 	}
 	// The data directory can come from the server's configuration too.
 	code, stdout, stderr = runBenchCmd(t, []string{"SHOAL_DATA_DIR=" + dir},
-		"bcg", "--address", addr, "--baseline", "--baseline-duration", "100ms", "-q", "-c", "2", "-b", "5", "-m", "10", "-P", "5", "--partitions", "2")
+		"bcg", "--address", addr, "--baseline", "--baseline-duration", "100ms", "--baseline-warmup", "0s", "-q", "-c", "2", "-b", "5", "-m", "10", "-P", "5", "--partitions", "2")
 	if code != 0 || !strings.Contains(stdout, "Baseline: sequential appends") || !strings.Contains(stdout, "no baseline_ratio") {
 		t.Errorf("bcg with the data directory from the environment: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -177,7 +177,7 @@ func TestBenchS3(t *testing.T) {
 	}
 	defer ps.stop()
 	ps.store.Store(st)
-	code, stdout, stderr := runBenchCmd(t, vars, append([]string{"bp", "--address", addr, "--baseline", "--baseline-duration", "500ms",
+	code, stdout, stderr := runBenchCmd(t, vars, append([]string{"bp", "--address", addr, "--baseline", "--baseline-duration", "500ms", "--baseline-warmup", "300ms",
 		"--s3-prefix", o.Prefix, "--s3-object-size", "256KiB", "-q", "--verify", "--output-json", jsonPath,
 		"--server-pprof", ps.addr.String(), "--server-pprof-seconds", "1", "--server-pprof-out", filepath.Join(out, "cpu.pprof")}, small...)...)
 	if code != 0 {
@@ -191,7 +191,8 @@ func TestBenchS3(t *testing.T) {
 	}
 	m := readJSON(t, jsonPath)
 	b := m["baseline"].(map[string]any)
-	if b["storage"] != "s3" || b["objects_written"].(float64) < 1 || b["gets"].(float64) < 1 || b["cost"] == nil {
+	if b["storage"] != "s3" || b["objects_written"].(float64) <= b["ops"].(float64) || b["gets"].(float64) < 1 || b["cost"] == nil ||
+		b["warmup_mb_s"].(float64) <= 0 {
 		t.Errorf("baseline %v", b)
 	}
 	u := m["s3_usage"].(map[string]any)

@@ -386,12 +386,12 @@ func TestFSBaseline(t *testing.T) {
 	dir := t.TempDir()
 	b, err := FSBaseline(context.Background(), FSBaselineOptions{
 		Dir: dir, WriteBytes: int(BatchBytes(10, 1000)), PayloadPerWrite: 10_000,
-		Duration: 200 * time.Millisecond, MaxFileBytes: 100_000,
+		Duration: 200 * time.Millisecond, Warmup: 100 * time.Millisecond, MaxFileBytes: 100_000,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Ops == 0 || b.MBps <= 0 || b.PayloadMBps >= b.MBps || b.Latency.Samples != b.Ops {
+	if b.Ops == 0 || b.MBps <= 0 || b.PayloadMBps >= b.MBps || b.Latency.Samples != b.Ops || b.WarmupSeconds != 0.1 || b.WarmupMBps <= 0 {
 		t.Errorf("baseline %+v", b)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {

@@ -141,6 +141,9 @@ svg text{font:11px system-ui,sans-serif;fill:#444}svg .t{font-size:13px;font-wei
 		row("target", bl.Target)
 		row("throughput", fmt.Sprintf("%.2f MB/s written, %.2f MB/s of payload, %.1f %s/s", bl.MBps, bl.PayloadMBps, bl.OpsPerSecond, bl.Op))
 		row("latency, ms", latencyLine(bl.Latency))
+		if bl.WarmupSeconds > 0 {
+			row("warm-up", fmt.Sprintf("%.1f s of unmeasured writes first, at %.2f MB/s", bl.WarmupSeconds, bl.WarmupMBps))
+		}
 		if bl.GetLatency != nil {
 			row("GET", fmt.Sprintf("%.2f MB/s, %.1f GET/s; latency ms %s", bl.GetMBps, bl.GetsPerSecond, latencyLine(*bl.GetLatency)))
 		}

@@ -435,6 +435,9 @@ func (rep *Report) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "\nBaseline: %s\n", b.Method)
 		fmt.Fprintf(w, "  %s: %.2f MB/s written (%.2f MB/s of payload), %.1f %s/s; latency ms %s\n",
 			b.Target, b.MBps, b.PayloadMBps, b.OpsPerSecond, b.Op, latencyLine(b.Latency))
+		if b.WarmupSeconds > 0 {
+			fmt.Fprintf(w, "  measured after %.1f s of unmeasured writes (warm-up), which went at %.2f MB/s\n", b.WarmupSeconds, b.WarmupMBps)
+		}
 		if b.Gets > 0 {
 			fmt.Fprintf(w, "  GET: %.2f MB/s, %.1f GET/s; latency ms %s\n", b.GetMBps, b.GetsPerSecond, latencyLine(*b.GetLatency))
 		}
