@@ -407,7 +407,19 @@ func (l *Log) writeToFile(seq uint64, frame [][]byte, st *flushState) (frameLoc,
 	if err != nil {
 		return loc, err
 	}
-	return loc, l.files.sync(a)
+	if err := l.files.sync(a); err != nil {
+		return loc, err
+	}
+	// The frame's batches are in memory (the partitions' tails) until they
+	// are sealed or spilled: the kernel's copy would be a second one.
+	n := 0
+	for _, p := range frame {
+		n += len(p)
+	}
+	if err := a.DropCache(loc.offset, int64(n)); err != nil {
+		l.log.Debug("dropping a journal frame from the page cache failed", "err", err)
+	}
+	return loc, nil
 }
 
 // putFrame makes frame durable as the object journal/<seq>, retrying with

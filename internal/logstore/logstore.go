@@ -10,7 +10,10 @@
 // journal frame, which every partition shares: it reserves the record's
 // place under the log's lock and copies the batch in after, so appenders
 // copy in parallel; a frame is sealed (CRC) only once those copies are done.
-// A preparer goroutine keeps the next frame's buffer ready. A flusher goroutine cuts the
+// A batch handed over (AppendOwnedAs) of 64 KiB or more is not copied: it
+// is stamped where it is, the frame holds it by reference, and it is
+// written from there and kept there as the partition's tail. A preparer
+// goroutine keeps the next frame's buffer ready. A flusher goroutine cuts the
 // open frame when the previous flush is done and data is waiting, or when
 // the frame reaches Options.FlushBytes, never more often than
 // Options.MinFlushInterval, and writes it as one object journal/<seq> with
@@ -111,7 +114,9 @@
 // more after it is corruption. Sealing links to the batches in these files
 // instead of copying them (see Segments and reads), and checkpoints keep
 // the files linked segments point into. One writer at a time is then the
-// store's lock's job (the fs backend's lock file), not claim frames'.
+// store's lock's job (the fs backend's lock file), not claim frames'. A
+// synced frame is dropped from the page cache (Appender.DropCache): its
+// batches are in memory as the tails already.
 //
 // # Retention
 //

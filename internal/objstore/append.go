@@ -30,6 +30,13 @@ type SplitAppender interface {
 	Sync() error
 }
 
+// CacheDropper is implemented by a BackendAppender that can drop bytes it
+// wrote and synced from a cache below it (the fs backend: the kernel's
+// page cache), for a caller that keeps those bytes itself.
+type CacheDropper interface {
+	DropCache(off, n int64) error
+}
+
 // BackendAppender appends to one object. It is used by one goroutine
 // (but see SplitAppender).
 type BackendAppender interface {
@@ -150,6 +157,20 @@ func (a *Appender) Sync() error {
 	}
 	if err := sa.Sync(); err != nil {
 		return &Error{Op: "sync", Key: a.key, Err: err}
+	}
+	return nil
+}
+
+// DropCache tells the backend that the n bytes at off, written and
+// synced, need not stay cached below it: the journal keeps its recent
+// bytes in memory itself, and a second copy in the page cache only costs
+// memory (and, where memory is slow to grow, much of the write's CPU).
+// Backends without such a cache ignore it.
+func (a *Appender) DropCache(off, n int64) error {
+	if d, ok := a.ba.(CacheDropper); ok {
+		if err := d.DropCache(off, n); err != nil {
+			return &Error{Op: "drop cache", Key: a.key, Err: err}
+		}
 	}
 	return nil
 }

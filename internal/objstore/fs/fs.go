@@ -732,6 +732,15 @@ func (a *appender) Sync() error {
 	return nil
 }
 
+// DropCache implements objstore.CacheDropper: the synced range leaves
+// the page cache.
+func (a *appender) DropCache(off, n int64) error {
+	if err := unix.Fadvise(int(a.f.Fd()), off, n, unix.FADV_DONTNEED); err != nil {
+		return fmt.Errorf("fadvise: %w", err)
+	}
+	return nil
+}
+
 func (a *appender) Size() int64 { return a.size }
 
 func (a *appender) Truncate(size int64) error {

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/shoalstream/shoal/internal/objstore"
 	"github.com/shoalstream/shoal/internal/objstore/fs"
@@ -157,5 +160,63 @@ func TestReopen(t *testing.T) {
 	}
 	if _, err := s2.Put(t.Context(), "k/v", []byte("x"), objstore.IfMatch(info.ETag)); !errors.Is(err, objstore.ErrPreconditionFailed) {
 		t.Fatalf("stale IfMatch = %v", err)
+	}
+}
+
+// DropCache takes an appended, synced range out of the page cache.
+func TestAppendDropCache(t *testing.T) {
+	root := t.TempDir()
+	s := openAt(t, root)
+	ctx := t.Context()
+	a, err := s.OpenAppend(ctx, "journal-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	if err := a.WriteVec([][]byte{data[:1000], data[1000:]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	// resident counts the file's pages in the page cache.
+	resident := func() int {
+		t.Helper()
+		f, err := os.Open(filepath.Join(root, "journal-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		m, err := unix.Mmap(int(f.Fd()), 0, len(data), unix.PROT_READ, unix.MAP_SHARED)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Munmap(m)
+		vec := make([]byte, (len(data)+os.Getpagesize()-1)/os.Getpagesize())
+		if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+			t.Fatal(e)
+		}
+		n := 0
+		for _, v := range vec {
+			n += int(v & 1)
+		}
+		return n
+	}
+	if n := resident(); n == 0 {
+		t.Fatal("no page of a file just written is in the page cache")
+	}
+	if err := a.DropCache(0, int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if n := resident(); n != 0 {
+		t.Fatalf("%d pages still cached after DropCache", n)
+	}
+	got, err := s.Get(ctx, "journal-1")
+	if err != nil || !slices.Equal(got, data) {
+		t.Fatalf("read back %d bytes, %v", len(got), err)
 	}
 }
