@@ -221,9 +221,9 @@ type S3BaselineOptions struct {
 	// Warmup is how long to write, unmeasured, before the measured
 	// Duration. A store that has just started writes faster than it goes
 	// on writing (caches below it fill up): on the machine shoal is
-	// developed on, a fresh MinIO took the first 5 s of PUTs at 250-290
-	// MB/s and the next at 175-190, and a workload run after the baseline
-	// only ever saw the second.
+	// developed on, a fresh MinIO took the first 5 s of PUTs at 210-290
+	// MB/s and the next 5 s at 170-210, and a workload run after the
+	// baseline only ever sees the second.
 	Warmup time.Duration
 	// PayloadFraction is the share of message payload in journal bytes.
 	PayloadFraction float64
@@ -285,7 +285,11 @@ func S3Baseline(ctx context.Context, o S3BaselineOptions) (*Baseline, error) {
 		return n.Load(), time.Since(start).Seconds()
 	}
 	warmed, warmSecs := put(o.Warmup, nil)
-	written, putSecs := put(o.Duration, putHist)
+	var written int64
+	var putSecs float64
+	if firstErr == nil { // the warm-up's workers are done: no lock needed
+		written, putSecs = put(o.Duration, putHist)
+	}
 	var wg sync.WaitGroup
 	defer func() {
 		// Delete what was written, whatever happened.
