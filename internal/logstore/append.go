@@ -295,7 +295,7 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 	var loc frameLoc
 	var err error
 	if l.appendMode {
-		loc, err = l.writeToFile(seq, frame.Pieces, st)
+		loc, err = l.writeToFile(seq, frame, st)
 	} else {
 		close(st.written)
 		loc, err = frameLoc{file: seq}, l.putFrame(seq, frame)
@@ -394,13 +394,13 @@ func (l *Log) failOpen(err error) {
 // it is written, says so (st.written), and syncs it. A frame whose
 // predecessor could not be written is not written either: the journal
 // must not skip a number.
-func (l *Log) writeToFile(seq uint64, frame [][]byte, st *flushState) (frameLoc, error) {
+func (l *Log) writeToFile(seq uint64, frame journal.Built, st *flushState) (frameLoc, error) {
 	<-st.prevWritten
 	var loc frameLoc
 	var a *objstore.Appender
 	err := *st.prevWriteErr
 	if err == nil {
-		loc, a, err = l.files.write(seq, frame, st.prev)
+		loc, a, err = l.files.write(seq, frame.Pieces, st.prev)
 	}
 	*st.writeErr = err
 	close(st.written)
@@ -412,11 +412,7 @@ func (l *Log) writeToFile(seq uint64, frame [][]byte, st *flushState) (frameLoc,
 	}
 	// The frame's batches are in memory (the partitions' tails) until they
 	// are sealed or spilled: the kernel's copy would be a second one.
-	n := 0
-	for _, p := range frame {
-		n += len(p)
-	}
-	if err := a.DropCache(loc.offset, int64(n)); err != nil {
+	if err := a.DropCache(loc.offset, int64(frame.Len)); err != nil {
 		l.log.Debug("dropping a journal frame from the page cache failed", "err", err)
 	}
 	return loc, nil

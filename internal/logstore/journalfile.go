@@ -72,7 +72,7 @@ func (j *fileJournal) writeOnce(seq uint64, frame [][]byte, synced <-chan struct
 		j.cur, j.curSeq = a, seq
 	}
 	before := j.cur.Size()
-	if err := j.cur.WriteVec(frame); err != nil {
+	if err := j.cur.Write(frame...); err != nil {
 		if terr := j.cur.Truncate(before); terr != nil {
 			// The file's end is unknown: start a new one on the retry.
 			_ = j.cur.Close()

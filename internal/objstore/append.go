@@ -104,29 +104,12 @@ func (a *Appender) Append(p []byte) error {
 	return a.s.done(OpPut, a.key, start, err)
 }
 
-// Write writes p at the end of the object without waiting for it to be
-// durable, where the backend can (SplitAppender); elsewhere it is Append.
-// Sync makes it durable.
-func (a *Appender) Write(p []byte) error {
-	sa, ok := a.ba.(SplitAppender)
-	if !ok {
-		return a.Append(p)
-	}
-	if err := a.s.enter(); err != nil {
-		return &Error{Op: "append", Key: a.key, Err: err}
-	}
-	defer a.s.leave()
-	start := time.Now()
-	err := sa.Write(p)
-	if err == nil {
-		a.s.bytesWritten.Add(uint64(len(p)))
-	}
-	return a.s.done(OpPut, a.key, start, err)
-}
-
-// WriteVec is Write of bufs one after the other, as one call: a journal
-// frame whose large batches are held in buffers of their own.
-func (a *Appender) WriteVec(bufs [][]byte) error {
+// Write writes bufs, one after the other, at the end of the object
+// without waiting for them to be durable, where the backend can
+// (SplitAppender); elsewhere each is an Append. Sync makes them durable.
+// A journal frame comes in pieces: its large batches stay in buffers of
+// their own.
+func (a *Appender) Write(bufs ...[]byte) error {
 	if err := a.s.enter(); err != nil {
 		return &Error{Op: "append", Key: a.key, Err: err}
 	}

@@ -83,7 +83,7 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 		Ack:                ack,
 		FlushBytes:         int(cfg.Journal.FlushBytes.Bytes()),
 		MinFlushInterval:   cfg.Journal.MinFlushInterval.Std(),
-		LazyFlushInterval:  lazyFlushInterval(cfg.Journal.LazyFlushInterval.Std()),
+		LazyFlushInterval:  zeroOff(cfg.Journal.LazyFlushInterval.Std()),
 		MaxInflightFlushes: cfg.Journal.MaxInflightFlushes,
 		SendTimeout:        cfg.Journal.SendTimeout.Std(),
 		CheckpointInterval: cfg.Journal.CheckpointInterval.Std(),
@@ -92,22 +92,15 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 		BlockCacheBytes:    cfg.Segment.BlockCache.Bytes(),
 		TailCacheBytes:     cfg.Segment.TailCache.Bytes(),
 		CopySegments:       !cfg.Segment.Linked,
-		LinkedMaxAge:       linkedMaxAge(cfg.Segment.LinkedMaxAge.Std()),
+		LinkedMaxAge:       zeroOff(cfg.Segment.LinkedMaxAge.Std()),
 		Logger:             log,
 	}
 }
 
-// linkedMaxAge maps the config's "0: never" to the log's negative.
-func linkedMaxAge(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
-}
-
-// lazyFlushInterval maps the configuration's 0 (no wait) to the log's
-// negative (its zero is the default).
-func lazyFlushInterval(d time.Duration) time.Duration {
+// zeroOff maps a duration the configuration turns off with 0 (linked
+// segments never copied by age, lazy records not waiting) to the log's
+// negative: the log's zero means its default.
+func zeroOff(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}

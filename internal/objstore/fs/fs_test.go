@@ -177,7 +177,7 @@ func TestAppendDropCache(t *testing.T) {
 	for i := range data {
 		data[i] = byte(i)
 	}
-	if err := a.WriteVec([][]byte{data[:1000], data[1000:]}); err != nil {
+	if err := a.Write(data[:1000], data[1000:]); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Sync(); err != nil {
