@@ -43,7 +43,7 @@ func buildShoal(t *testing.T) string {
 func childEnv(extra ...string) []string {
 	env := []string{"SHOAL_TCP_ADDRESS=127.0.0.1:0"}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, config.EnvPrefix) {
+		if !strings.HasPrefix(kv, config.EnvPrefix) && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
 			env = append(env, kv)
 		}
 	}
@@ -339,6 +339,34 @@ func TestServer(t *testing.T) {
 		))
 		if code == 0 || !strings.Contains(out, "opening storage") || !strings.Contains(out, "nowhere") {
 			t.Errorf("exit code %d, output:\n%s", code, out)
+		}
+	})
+
+	t.Run("MemoryLimit", func(t *testing.T) {
+		t.Parallel()
+		for _, c := range []struct {
+			env  []string
+			want string
+		}{
+			// The caches (100 MiB + 64 MiB) plus the headroom.
+			{[]string{"SHOAL_SEGMENTS_TAIL_CACHE=100MiB"}, `"memory_limit":"676MiB"`},
+			{[]string{"SHOAL_SEGMENTS_TAIL_CACHE=100MiB", "SHOAL_SEGMENTS_BLOCK_CACHE=1GiB"}, `"memory_limit":"1636MiB"`},
+			// GOMEMLIMIT wins.
+			{[]string{"SHOAL_SEGMENTS_TAIL_CACHE=100MiB", "GOMEMLIMIT=300MiB"}, `"memory_limit":"300MiB"`},
+		} {
+			dir := t.TempDir()
+			env := append(childEnv(c.env...), "SHOAL_STORAGE_KIND=memory", "SHOAL_LOG_FORMAT=json")
+			s := startServer(t, bin, dir, env)
+			if line := s.waitLine(`"msg":"starting shoal"`); !strings.Contains(line, c.want) {
+				t.Errorf("with %q the start line does not say %s: %s", c.env, c.want, line)
+			}
+			s.waitLine("running")
+			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := s.wait(); code != 0 {
+				t.Errorf("exit code %d, want 0; log:\n%s", code, s.output())
+			}
 		}
 	})
 

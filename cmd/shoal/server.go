@@ -84,7 +84,8 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 	if file == "" {
 		file = "(none)"
 	}
-	log.Info("starting shoal", "version", version(), "pid", os.Getpid(), "config_file", file, "config", cfg)
+	log.Info("starting shoal", "version", version(), "pid", os.Getpid(), "config_file", file, "config", cfg,
+		"memory_limit", config.Size(applyMemoryLimit(cfg, env.lookupEnv)))
 
 	store, err := storage.Open(ctx, cfg, log)
 	if err != nil {

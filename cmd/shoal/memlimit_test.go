@@ -1,0 +1,29 @@
+package main
+
+import (
+	"math"
+	"testing"
+
+	"github.com/shoalstream/shoal/internal/config"
+)
+
+func TestMemoryLimit(t *testing.T) {
+	noEnv := func(string) (string, bool) { return "", false }
+	cfg := config.Default()
+	if got, ok := memoryLimit(cfg, noEnv); !ok || got != int64(config.GiB+64*config.MiB+memoryHeadroom) {
+		t.Errorf("defaults: limit %d (%v), want tail_cache + block_cache + headroom", got, ok)
+	}
+	cfg.Segment.TailCache = 8 * config.MiB
+	cfg.Segment.BlockCache = 2 * config.MiB
+	if got, ok := memoryLimit(cfg, noEnv); !ok || got != 10<<20+memoryHeadroom {
+		t.Errorf("small caches: limit %d (%v)", got, ok)
+	}
+	cfg.Segment.TailCache = math.MaxInt64 - 1
+	if got, ok := memoryLimit(cfg, noEnv); !ok || got != math.MaxInt64 {
+		t.Errorf("huge caches: limit %d (%v), want no overflow", got, ok)
+	}
+	withEnv := func(k string) (string, bool) { return "1GiB", k == "GOMEMLIMIT" }
+	if _, ok := memoryLimit(cfg, withEnv); ok {
+		t.Error("GOMEMLIMIT set: the server sets a limit of its own")
+	}
+}
