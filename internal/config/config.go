@@ -79,7 +79,7 @@ type Config struct {
 // JournalConfig is how appends become durable (see internal/logstore).
 type JournalConfig struct {
 	Ack                string   `toml:"ack" enum:"durable,received" doc:"when a send is answered: durable (after its journal flush is in storage; nothing acknowledged is ever lost) or received (at once; a crash can lose the last flush window)"`
-	FlushBytes         Size     `toml:"flush_bytes" min:"64KiB" max:"1GiB" doc:"a journal flush is cut when this much waits, even while the previous one is in flight"`
+	FlushBytes         Size     `toml:"flush_bytes" min:"64KiB" max:"1GiB" doc:"a journal flush is cut when this much waits (or one more batch like the last would take it past this), even while the previous one is in flight"`
 	MinFlushInterval   Duration `toml:"min_flush_interval" min:"0s" doc:"least time between two flushes: a cap on PUTs per second on S3 (0: flush as soon as the previous one is done)"`
 	LazyFlushInterval  Duration `toml:"lazy_flush_interval" min:"0s" doc:"how long offsets that consumers commit as they poll wait to be written with other data before they are written by themselves: with consumers alone, one PUT per interval (0: at once; a crash loses at most this window of them, and consumers read those messages again)"`
 	MaxInflightFlushes int      `toml:"max_inflight_flushes" min:"1" max:"64" doc:"journal flushes written at once on an object store (on fs two overlap: one is written while the one before is synced)"`

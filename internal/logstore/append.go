@@ -258,7 +258,7 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool,
 			return nil, 0, false, wait
 		}
 	}
-	if inflight > 0 && f.fb.BodyLen() < l.opts.FlushBytes && !l.mu.closed {
+	if inflight > 0 && !l.full(f) && !l.mu.closed {
 		return nil, 0, false, 0
 	}
 	seq = l.mu.nextSeq
@@ -271,6 +271,22 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool,
 	l.frameSize.Store(max(size, l.frameSize.Load()*15/16))
 	l.mu.open = l.newOpenFrame()
 	return f, seq, true, 0
+}
+
+// full reports whether f is to be cut even while flushes are in flight:
+// it holds FlushBytes, or one more record as large as its last would take
+// it past FlushBytes. Frames are made of whole records, and without the
+// second rule a frame of two 1 MB batches (2,096,512 bytes with their
+// headers, just short of 2 MiB) waited for a third.
+func (l *Log) full(f *openFrame) bool {
+	n := f.fb.BodyLen()
+	last := f.records[len(f.records)-1].end
+	if len(f.records) > 1 {
+		last -= f.records[len(f.records)-2].end
+	} else {
+		last -= journal.FrameHeaderSize
+	}
+	return n >= l.opts.FlushBytes || n+last > l.opts.FlushBytes
 }
 
 // flushState links a frame's flush to the previous frame's: each closes

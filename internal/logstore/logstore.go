@@ -15,7 +15,8 @@
 // written from there and kept there as the partition's tail. A preparer
 // goroutine keeps the next frame's buffer ready. A flusher goroutine cuts the
 // open frame when the previous flush is done and data is waiting, or when
-// the frame reaches Options.FlushBytes, never more often than
+// the frame is full (it reaches Options.FlushBytes, or one more batch like
+// its last would take it past), never more often than
 // Options.MinFlushInterval, and writes it as one object journal/<seq> with
 // IfAbsent: with a thousand busy partitions a flush is still one PUT. Up to
 // Options.MaxInflightFlushes flushes are written at once; they complete in
@@ -197,7 +198,8 @@ const (
 // Options configure a Log. Zero values take the defaults named.
 type Options struct {
 	Ack AckMode
-	// FlushBytes cuts the open frame when it holds this many bytes
+	// FlushBytes cuts the open frame when it holds this many bytes, or
+	// when one more record as large as its last would take it past them
 	// (default 2 MiB: on S3 that lets several flushes be in flight
 	// under load, which measured faster than fewer, larger ones).
 	FlushBytes int

@@ -211,6 +211,47 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 	}
 }
 
+// While a flush is in flight, a frame is cut as soon as one more batch like
+// its last would take it past FlushBytes: two batches that come just short
+// of it do not wait for a third.
+func TestFrameCutBeforeOverflow(t *testing.T) {
+	f := objstoretest.NewFaulty(mem.New())
+	s := objstore.New(f, objstore.Options{})
+	big := makePaddedBatch(t, 4, "big", 1000)
+	rec := journal.RecordHeaderSize + batchRecordHeader + len(big)
+	l := openLog(t, s, Options{Ack: AckReceived, JournalObjects: true, MaxInflightFlushes: 2, FlushBytes: 2*rec + 1})
+	ctx := t.Context()
+	stall := f.Inject(objstoretest.Rule{Op: objstore.OpPut, KeyPrefix: "journal/", Action: objstoretest.Stall, Times: 2})
+	defer stall.Release()
+	if _, err := l.Append(ctx, PartitionKey{1, 1, 0}, makeBatch(t, 1, "first")); err != nil {
+		t.Fatal(err)
+	}
+	<-stall.Stalled() // the first flush is in flight
+	for range 2 {
+		if _, err := l.Append(ctx, PartitionKey{1, 2, 0}, big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The two batches (2*rec bytes, one short of FlushBytes) go out while
+	// the first flush is still stalled.
+	deadline := time.Now().Add(10 * time.Second)
+	for stall.Hits() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the frame of two batches was not cut while a flush was in flight (journal PUTs stalled: %d)", stall.Hits())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stall.Release()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2 := openLog(t, objstore.New(f, objstore.Options{}), Options{})
+	defer l2.Close()
+	if got := payloads(t, l2, PartitionKey{1, 2, 0}, 0); len(got) != 8 {
+		t.Fatalf("read back %d messages, want 8", len(got))
+	}
+}
+
 // Batches of many partitions waiting together go out in one journal PUT.
 func TestGroupCommitOnePutForManyPartitions(t *testing.T) {
 	f := objstoretest.NewFaulty(mem.New())
