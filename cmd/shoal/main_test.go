@@ -353,9 +353,12 @@ func TestServer(t *testing.T) {
 			{[]string{"SHOAL_SEGMENTS_TAIL_CACHE=100MiB", "SHOAL_SEGMENTS_BLOCK_CACHE=1GiB"}, `"memory_limit":"1636MiB"`},
 			// GOMEMLIMIT wins.
 			{[]string{"SHOAL_SEGMENTS_TAIL_CACHE=100MiB", "GOMEMLIMIT=300MiB"}, `"memory_limit":"300MiB"`},
+			{[]string{"GOMEMLIMIT=off"}, `"memory_limit":"none"`},
+			// All the memory backend stores is on the heap.
+			{[]string{"SHOAL_STORAGE_KIND=memory"}, `"memory_limit":"none"`},
 		} {
 			dir := t.TempDir()
-			env := append(childEnv(c.env...), "SHOAL_STORAGE_KIND=memory", "SHOAL_LOG_FORMAT=json")
+			env := append(childEnv(c.env...), "SHOAL_DATA_DIR="+filepath.Join(dir, "data"), "SHOAL_LOG_FORMAT=json")
 			s := startServer(t, bin, dir, env)
 			if line := s.waitLine(`"msg":"starting shoal"`); !strings.Contains(line, c.want) {
 				t.Errorf("with %q the start line does not say %s: %s", c.env, c.want, line)

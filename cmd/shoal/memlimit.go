@@ -22,8 +22,11 @@ const memoryHeadroom = 512 << 20
 // 2 GiB. Memory a process touches for the first time is costly on virtual
 // machines (the host backs it then): on the 2-core VM here a server that had
 // just started spent a third of its CPU zeroing fresh pages under load.
+//
+// The memory backend keeps every byte stored on the heap, which no limit
+// derived from the caches can bound: ok is false for it too.
 func memoryLimit(cfg config.Config, lookupEnv func(string) (string, bool)) (limit int64, ok bool) {
-	if _, set := lookupEnv("GOMEMLIMIT"); set {
+	if _, set := lookupEnv("GOMEMLIMIT"); set || cfg.Storage.Kind == config.StorageMemory {
 		return 0, false
 	}
 	limit = memoryHeadroom
@@ -37,10 +40,13 @@ func memoryLimit(cfg config.Config, lookupEnv func(string) (string, bool)) (limi
 }
 
 // applyMemoryLimit sets memoryLimit on the runtime, unless GOMEMLIMIT did,
-// and returns the limit in force.
-func applyMemoryLimit(cfg config.Config, lookupEnv func(string) (string, bool)) int64 {
+// and returns the limit in force, for the log: a size, or "none".
+func applyMemoryLimit(cfg config.Config, lookupEnv func(string) (string, bool)) string {
 	if limit, ok := memoryLimit(cfg, lookupEnv); ok {
 		debug.SetMemoryLimit(limit)
 	}
-	return debug.SetMemoryLimit(-1)
+	if limit := debug.SetMemoryLimit(-1); limit < math.MaxInt64 {
+		return config.Size(limit).String()
+	}
+	return "none"
 }

@@ -26,4 +26,8 @@ func TestMemoryLimit(t *testing.T) {
 	if _, ok := memoryLimit(cfg, withEnv); ok {
 		t.Error("GOMEMLIMIT set: the server sets a limit of its own")
 	}
+	cfg.Storage.Kind = config.StorageMemory
+	if _, ok := memoryLimit(cfg, noEnv); ok {
+		t.Error("memory storage: the server sets a limit, though all it stores is on the heap")
+	}
 }

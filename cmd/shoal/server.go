@@ -85,7 +85,7 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 		file = "(none)"
 	}
 	log.Info("starting shoal", "version", version(), "pid", os.Getpid(), "config_file", file, "config", cfg,
-		"memory_limit", config.Size(applyMemoryLimit(cfg, env.lookupEnv)))
+		"memory_limit", applyMemoryLimit(cfg, env.lookupEnv))
 
 	store, err := storage.Open(ctx, cfg, log)
 	if err != nil {
