@@ -15,7 +15,8 @@ const memoryHeadroom = 512 << 20
 // memoryLimit returns the soft memory limit the server sets on the Go
 // runtime: the memory its caches may hold (segments.tail_cache and
 // segments.block_cache) plus memoryHeadroom. ok is false when GOMEMLIMIT is
-// set in the environment: the runtime already took that one, and it wins.
+// set in the environment (not empty): the runtime already took that one,
+// and it wins.
 //
 // Without a limit the garbage collector lets the heap grow to twice what is
 // live, so full tail caches (1 GiB by default) made the heap grow to about
@@ -26,7 +27,7 @@ const memoryHeadroom = 512 << 20
 // The memory backend keeps every byte stored on the heap, which no limit
 // derived from the caches can bound: ok is false for it too.
 func memoryLimit(cfg config.Config, lookupEnv func(string) (string, bool)) (limit int64, ok bool) {
-	if _, set := lookupEnv("GOMEMLIMIT"); set || cfg.Storage.Kind == config.StorageMemory {
+	if v, _ := lookupEnv("GOMEMLIMIT"); v != "" || cfg.Storage.Kind == config.StorageMemory {
 		return 0, false
 	}
 	limit = memoryHeadroom

@@ -26,6 +26,10 @@ func TestMemoryLimit(t *testing.T) {
 	if _, ok := memoryLimit(cfg, withEnv); ok {
 		t.Error("GOMEMLIMIT set: the server sets a limit of its own")
 	}
+	emptyEnv := func(k string) (string, bool) { return "", k == "GOMEMLIMIT" }
+	if _, ok := memoryLimit(cfg, emptyEnv); !ok {
+		t.Error("GOMEMLIMIT empty (the runtime's default): the server sets no limit")
+	}
 	cfg.Storage.Kind = config.StorageMemory
 	if _, ok := memoryLimit(cfg, noEnv); ok {
 		t.Error("memory storage: the server sets a limit, though all it stores is on the heap")
