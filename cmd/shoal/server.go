@@ -84,8 +84,9 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 	if file == "" {
 		file = "(none)"
 	}
+	memLimit := applyMemoryLimit(cfg, env.lookupEnv)
 	log.Info("starting shoal", "version", version(), "pid", os.Getpid(), "config_file", file, "config", cfg,
-		"memory_limit", applyMemoryLimit(cfg, env.lookupEnv))
+		"memory_limit", memLimit)
 
 	store, err := storage.Open(ctx, cfg, log)
 	if err != nil {

@@ -293,19 +293,17 @@ func (l *Log) cut(inflight, maxInflight int) (f *openFrame, seq uint64, ok bool,
 }
 
 // full reports whether f is to be cut even while flushes are in flight:
-// it holds FlushBytes, or one more record as large as its last would take
-// it past FlushBytes. Frames are made of whole records, and without the
-// second rule a frame of two 1 MB batches (2,096,512 bytes with their
-// headers, just short of 2 MiB) waited for a third.
+// one more record as large as its last would take it past FlushBytes
+// (which a frame holding FlushBytes already is). Frames are made of whole
+// records: cut only at FlushBytes, a frame of two 1 MB batches (2,096,512
+// bytes with their headers, just short of 2 MiB) waited for a third.
 func (l *Log) full(f *openFrame) bool {
-	n := f.fb.BodyLen()
-	last := f.records[len(f.records)-1].end
-	if len(f.records) > 1 {
-		last -= f.records[len(f.records)-2].end
-	} else {
-		last -= journal.FrameHeaderSize
+	k := len(f.records)
+	start := journal.FrameHeaderSize // where the last record starts
+	if k > 1 {
+		start = f.records[k-2].end
 	}
-	return n >= l.opts.FlushBytes || n+last > l.opts.FlushBytes
+	return f.fb.BodyLen()+f.records[k-1].end-start > l.opts.FlushBytes
 }
 
 // flushState links a frame's flush to the previous frame's: each closes
