@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -64,8 +65,11 @@ type Options struct {
 	// Test seams, set only by this package's tests.
 	newClientID func() wire.Uint128
 	now         func() time.Time
-	sdkName     string
-	sdkVersion  string
+	// balancedStart is where a topic's Balanced cursor starts (default:
+	// random).
+	balancedStart func() uint32
+	sdkName       string
+	sdkVersion    string
 }
 
 // credentials are what a login sends; exactly one of password or token
@@ -123,6 +127,9 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	}
 	if opts.now == nil {
 		opts.now = time.Now
+	}
+	if opts.balancedStart == nil {
+		opts.balancedStart = mrand.Uint32
 	}
 	if opts.sdkName == "" {
 		opts.sdkName, opts.sdkVersion = sdkName, sdkVersion

@@ -57,8 +57,10 @@
 // typed user headers are encoded as the protocol's key/value block. With
 // Balanced or MessagesKey partitioning the client first asks the server
 // for the topic's partition count (GetTopic, cached per topic) and sends to
-// an explicit partition: round-robin per topic, or XXH32(key) modulo the
-// count. PollMessages for a consumer group without a partition is
+// an explicit partition: round-robin per topic, starting at a random
+// partition (the official SDK starts at 0, so its short-lived producers
+// all begin on the same partitions), or XXH32(key) modulo the count.
+// PollMessages for a consumer group without a partition is
 // orchestrated as the official SDK does: the group's assignment is synced
 // (and cached for 5 s), the client joins the group unless it left it
 // explicitly, and polls its assigned partitions in turn.

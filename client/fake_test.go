@@ -314,8 +314,11 @@ func testOptions(addr string) Options {
 	return Options{
 		Address:     addr,
 		newClientID: func() wire.Uint128 { return vecClientID },
-		sdkName:     "go-sdk",
-		sdkVersion:  "0.9.0-edge.4",
+		// The transcripts were recorded from the official SDK, whose
+		// cursor starts at 0.
+		balancedStart: func() uint32 { return 0 },
+		sdkName:       "go-sdk",
+		sdkVersion:    "0.9.0-edge.4",
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 type Partitioning = wire.Partitioning
 
 // Balanced spreads sends over the topic's partitions round-robin, one
-// cursor per topic on this client.
+// cursor per topic on this client. The cursor starts at a random
+// partition, so that clients that send a few batches each (or start
+// together) do not all begin on the same partitions.
 func Balanced() Partitioning { return Partitioning{Kind: wire.PartitionBalanced} }
 
 // PartitionID sends to partition id.
@@ -100,7 +102,10 @@ func (c *Client) resolvePartitionLocked(ctx context.Context, stream, topic Ident
 	if p.Kind == wire.PartitionByMessageKey {
 		return wire.KeyPartition(p.Value, n), nil
 	}
-	cur := c.topics.cursors[key]
+	cur, ok := c.topics.cursors[key]
+	if !ok {
+		cur = c.opts.balancedStart()
+	}
 	c.topics.cursors[key] = cur + 1
 	return cur % n, nil
 }

@@ -226,6 +226,42 @@ func TestSendMessages(t *testing.T) {
 
 // TestPollBoundaries polls with every strategy at the edges, from the
 // journal tail and again from sealed segments.
+// Clients that send a few batches each with Balanced partitioning spread
+// them over the topic's partitions: each client's round-robin cursor
+// starts at a random partition, not all of them at partition 0 (which
+// put every short-lived producer on the same few partitions, and a
+// consumer group's data all on the member owning them).
+func TestBalancedClientsSpread(t *testing.T) {
+	ctx := t.Context()
+	n := start(t, memPlace(t), config{})
+	admin := n.root()
+	s, tp := name("s"), name("t")
+	must[*client.StreamDetails](t)(admin.CreateStream(ctx, "s"))
+	must[*client.TopicDetails](t)(admin.CreateTopic(ctx, s, "t", 1000, client.TopicSettings{}))
+	used := map[uint32]bool{}
+	for i := range 16 {
+		c := n.root()
+		confs := must[[]client.SendConfirmation](t)(c.SendMessages(ctx, s, tp, client.Balanced(),
+			[]client.Message{client.NewMessage(fmt.Appendf(nil, "m%d", i))}))
+		if len(confs) != 1 {
+			t.Fatalf("%d confirmations", len(confs))
+		}
+		used[confs[0].Partition] = true
+		// The same client goes on round-robin from where it started.
+		next := must[[]client.SendConfirmation](t)(c.SendMessages(ctx, s, tp, client.Balanced(),
+			[]client.Message{client.NewMessage(fmt.Appendf(nil, "m%d'", i))}))
+		if want := (confs[0].Partition + 1) % 1000; len(next) != 1 || next[0].Partition != want {
+			t.Fatalf("second send to %+v, want partition %d", next, want)
+		}
+		ok(t, c.Close())
+	}
+	// 16 random starts among 1,000 partitions: the chance that they all
+	// agree is 1e-45.
+	if len(used) < 2 {
+		t.Fatalf("16 clients all started on partitions %v", used)
+	}
+}
+
 func TestPollBoundaries(t *testing.T) {
 	eachBackend(t, func(t *testing.T, p *place) {
 		ctx := t.Context()
