@@ -43,7 +43,7 @@ func buildShoal(t *testing.T) string {
 func childEnv(extra ...string) []string {
 	env := []string{"SHOAL_TCP_ADDRESS=127.0.0.1:0"}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, config.EnvPrefix) && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+		if !strings.HasPrefix(kv, config.EnvPrefix) && !strings.HasPrefix(kv, "GOMEMLIMIT=") && !strings.HasPrefix(kv, "GOGC=") {
 			env = append(env, kv)
 		}
 	}
@@ -342,7 +342,7 @@ func TestServer(t *testing.T) {
 		}
 	})
 
-	t.Run("MemoryLimit", func(t *testing.T) {
+	t.Run("MemorySettings", func(t *testing.T) {
 		t.Parallel()
 		for _, c := range []struct {
 			env  []string
@@ -356,6 +356,11 @@ func TestServer(t *testing.T) {
 			{[]string{"GOMEMLIMIT=off"}, `"memory_limit":"none"`},
 			// All the memory backend stores is on the heap.
 			{[]string{"SHOAL_STORAGE_KIND=memory"}, `"memory_limit":"none"`},
+			// The server's collector target, unless GOGC says otherwise.
+			{nil, `"gc_percent":"25"`},
+			{[]string{"GOGC=150"}, `"gc_percent":"150"`},
+			{[]string{"GOGC="}, `"gc_percent":"25"`},
+			{[]string{"GOGC=off"}, `"gc_percent":"off"`},
 		} {
 			dir := t.TempDir()
 			env := append(childEnv(c.env...), "SHOAL_DATA_DIR="+filepath.Join(dir, "data"), "SHOAL_LOG_FORMAT=json")

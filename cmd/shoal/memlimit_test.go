@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"runtime/debug"
+	"strconv"
 	"testing"
 
 	"github.com/shoalstream/shoal/internal/config"
@@ -33,5 +35,24 @@ func TestMemoryLimit(t *testing.T) {
 	cfg.Storage.Kind = config.StorageMemory
 	if _, ok := memoryLimit(cfg, noEnv); ok {
 		t.Error("memory storage: the server sets a limit, though all it stores is on the heap")
+	}
+}
+
+func TestGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	noEnv := func(string) (string, bool) { return "", false }
+	if got := applyGCPercent(noEnv); got != strconv.Itoa(serverGCPercent) {
+		t.Errorf("no GOGC: %s in force, want %d", got, serverGCPercent)
+	}
+	// GOGC set: the runtime read it at start; the server leaves it.
+	debug.SetGCPercent(80)
+	withEnv := func(k string) (string, bool) { return "80", k == "GOGC" }
+	if got := applyGCPercent(withEnv); got != "80" {
+		t.Errorf("GOGC=80: %s in force", got)
+	}
+	debug.SetGCPercent(-1)
+	if got := applyGCPercent(func(k string) (string, bool) { return "off", k == "GOGC" }); got != "off" {
+		t.Errorf("GOGC=off: %s in force", got)
 	}
 }

@@ -84,9 +84,9 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 	if file == "" {
 		file = "(none)"
 	}
-	memLimit := applyMemoryLimit(cfg, env.lookupEnv)
+	memLimit, gcPercent := applyMemoryLimit(cfg, env.lookupEnv), applyGCPercent(env.lookupEnv)
 	log.Info("starting shoal", "version", version(), "pid", os.Getpid(), "config_file", file, "config", cfg,
-		"memory_limit", memLimit)
+		"memory_limit", memLimit, "gc_percent", gcPercent)
 
 	store, err := storage.Open(ctx, cfg, log)
 	if err != nil {
