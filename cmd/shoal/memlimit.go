@@ -61,8 +61,8 @@ func applyMemoryLimit(cfg config.Config, lookupEnv func(string) (string, bool)) 
 // not keep. Those are byte slices, which a collection marks without
 // scanning, so collecting four times as often costs little, while the
 // memory a process has never touched is costly on virtual machines: with
-// 25, bench runs on the 2-core VM here faulted in 25-40% fewer pages, and
-// the server used 10-25% less CPU for the same bytes.
+// 25, S3 bench runs on the 2-core VM here faulted in 14-31% fewer pages,
+// and the server used 8-22% less CPU for the same bytes.
 const serverGCPercent = 25
 
 // applyGCPercent sets serverGCPercent on the runtime, unless GOGC is set

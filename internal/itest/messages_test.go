@@ -224,8 +224,6 @@ func TestSendMessages(t *testing.T) {
 	})
 }
 
-// TestPollBoundaries polls with every strategy at the edges, from the
-// journal tail and again from sealed segments.
 // Clients that send a few batches each with Balanced partitioning spread
 // them over the topic's partitions: each client's round-robin cursor
 // starts at a random partition, not all of them at partition 0 (which
@@ -262,6 +260,8 @@ func TestBalancedClientsSpread(t *testing.T) {
 	}
 }
 
+// TestPollBoundaries polls with every strategy at the edges, from the
+// journal tail and again from sealed segments.
 func TestPollBoundaries(t *testing.T) {
 	eachBackend(t, func(t *testing.T, p *place) {
 		ctx := t.Context()
