@@ -144,7 +144,7 @@ func New(ctx context.Context, opts Options) (*Backend, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.ResponseHeaderTimeout = opts.RequestTimeout
 		tr.MaxIdleConnsPerHost = 64
-		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		tr.DialContext = newBodyDialer((&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext).DialContext
 		hc = &http.Client{Transport: tr}
 	}
 	counts := new(requestCounts)
