@@ -43,7 +43,7 @@ func buildShoal(t *testing.T) string {
 func childEnv(extra ...string) []string {
 	env := []string{"SHOAL_TCP_ADDRESS=127.0.0.1:0"}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, config.EnvPrefix) && !strings.HasPrefix(kv, "GOMEMLIMIT=") && !strings.HasPrefix(kv, "GOGC=") {
+		if !strings.HasPrefix(kv, config.EnvPrefix) && !strings.HasPrefix(kv, "GOMEMLIMIT=") && !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GODEBUG=") {
 			env = append(env, kv)
 		}
 	}
@@ -376,6 +376,11 @@ func TestServer(t *testing.T) {
 				t.Errorf("exit code %d, want 0; log:\n%s", code, s.output())
 			}
 		}
+	})
+
+	t.Run("HugePages", func(t *testing.T) {
+		t.Parallel()
+		testServerHugePages(t, bin)
 	})
 
 	t.Run("Memory", func(t *testing.T) {

@@ -84,9 +84,11 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 	if file == "" {
 		file = "(none)"
 	}
+	// Huge pages first: the range is allocated before the limit is set.
+	hugePages := applyHugePages(cfg, env.lookupEnv)
 	memLimit, gcPercent := applyMemoryLimit(cfg, env.lookupEnv), applyGCPercent(env.lookupEnv)
 	log.Info("starting shoal", "version", version(), "pid", os.Getpid(), "config_file", file, "config", cfg,
-		"memory_limit", memLimit, "gc_percent", gcPercent)
+		"memory_limit", memLimit, "gc_percent", gcPercent, "huge_pages", hugePages)
 
 	store, err := storage.Open(ctx, cfg, log)
 	if err != nil {
