@@ -36,6 +36,9 @@ func readTHPSystem() thpSystem {
 // advises it for huge pages (see hugepages.go). It returns what it did, for
 // the start line: the size advised, or why nothing was.
 func applyHugePages(cfg config.Config, lookupEnv func(string) (string, bool)) string {
+	if strconv.IntSize < 64 {
+		return "unavailable (a 32-bit address space)"
+	}
 	godebug, _ := lookupEnv("GODEBUG")
 	sys := readTHPSystem()
 	n, why := planHugePages(cfg, godebug, sys)
