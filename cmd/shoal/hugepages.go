@@ -26,7 +26,8 @@ import (
 // the system.
 //
 // GODEBUG=disablethp=1, the runtime's switch to keep huge pages off the
-// heap, turns this off too.
+// heap, turns this off too. So does the race detector, which touches its
+// shadow of every allocation.
 
 // thpSystem is what the planning needs to know of the machine.
 type thpSystem struct {

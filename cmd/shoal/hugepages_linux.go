@@ -36,8 +36,14 @@ func readTHPSystem() thpSystem {
 // advises it for huge pages (see hugepages.go). It returns what it did, for
 // the start line: the size advised, or why nothing was.
 func applyHugePages(cfg config.Config, lookupEnv func(string) (string, bool)) string {
-	if strconv.IntSize < 64 {
+	switch {
+	case strconv.IntSize < 64:
 		return "unavailable (a 32-bit address space)"
+	case raceEnabled:
+		// The race detector clears its shadow of every allocation: the
+		// range would be touched, 1.6 GiB of it by default, and the
+		// server take seconds to start.
+		return "off (the race detector)"
 	}
 	godebug, _ := lookupEnv("GODEBUG")
 	sys := readTHPSystem()

@@ -1,6 +1,0 @@
-//go:build race
-
-package main
-
-// raceEnabled makes the tests build the binary with the race detector too.
-const raceEnabled = true
