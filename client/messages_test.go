@@ -222,16 +222,23 @@ func TestSendMessagesMintsIDsAndTimestamps(t *testing.T) {
 	c := dialTest(t, opts)
 	bindVectorSession(c)
 	fixed := [16]byte{1, 2, 3}
-	msgs := []Message{{Payload: []byte("a")}, {Payload: []byte("b"), ID: fixed, OriginTimestamp: uint64(now.UnixMicro()) - 5}}
+	msgs := []Message{{Payload: []byte("a")}, {Payload: []byte("b"), ID: fixed, OriginTimestamp: uint64(now.UnixMicro()) - 5}, {Payload: []byte("c")}, {Payload: []byte("d")}}
 	if _, err := c.SendMessages(testContext(t), stream1, topic2, PartitionID(0), msgs); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 {
-		t.Fatalf("%d messages sent, want 2", len(got))
+	if len(got) != 4 {
+		t.Fatalf("%d messages sent, want 4", len(got))
 	}
-	id := got[0].ID
-	if id == ([16]byte{}) || id[6]>>4 != 4 || id[8]>>6 != 2 {
-		t.Errorf("minted id %x is not a UUIDv4", id)
+	minted := map[[16]byte]bool{}
+	for _, i := range []int{0, 2, 3} {
+		id := got[i].ID
+		if id == ([16]byte{}) || id[6]>>4 != 4 || id[8]>>6 != 2 {
+			t.Errorf("minted id %x is not a UUIDv4", id)
+		}
+		if minted[id] {
+			t.Errorf("id %x minted twice in one batch", id)
+		}
+		minted[id] = true
 	}
 	if got[0].OriginTimestamp != uint64(now.UnixMicro()) {
 		t.Errorf("origin timestamp %d, want the clock's %d", got[0].OriginTimestamp, now.UnixMicro())

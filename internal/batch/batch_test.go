@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/shoalstream/shoal/internal/batch"
@@ -106,6 +107,25 @@ func TestBuildMatchesSDK(t *testing.T) {
 		}
 		if hex.EncodeToString(got) != hex.EncodeToString(v.batch) {
 			t.Fatalf("%s: Build differs from the SDK's bytes", name)
+		}
+	}
+}
+
+// Build writes every byte of the batch: spare capacity left dirty by an
+// earlier batch (Build does not clear it first) changes nothing.
+func TestBuildIntoDirtyBuffer(t *testing.T) {
+	for name, v := range sdkBatches(t) {
+		dirty := slices.Grow([]byte("kept"), len(v.batch)+64)
+		spare := dirty[len(dirty):cap(dirty)]
+		for i := range spare {
+			spare[i] = 0xA5
+		}
+		got, err := batch.Build(dirty, v.msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got[:4]) != "kept" || hex.EncodeToString(got[4:]) != hex.EncodeToString(v.batch) {
+			t.Fatalf("%s: Build into a dirty buffer differs from the SDK's bytes", name)
 		}
 	}
 }
