@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"strings"
 
 	"github.com/shoalstream/shoal/internal/config"
@@ -91,16 +90,11 @@ func planHugePages(cfg config.Config, godebug string, sys thpSystem) (int64, str
 		return 0, "unavailable (transparent_hugepage is " + mode + ")"
 	case sys.overcommit == "2":
 		return 0, "off (vm.overcommit_memory is 2)"
+	case sys.memTotal == 0:
+		return 0, "unavailable (the machine's memory is unknown)"
 	}
-	n := int64(memoryHeadroom)
-	for _, c := range []int64{cfg.Segment.TailCache.Bytes(), cfg.Segment.BlockCache.Bytes()} {
-		if c > math.MaxInt64-n {
-			n = math.MaxInt64
-			break
-		}
-		n += c
-	}
-	if sys.memTotal > 0 && uint64(n) > sys.memTotal/2 {
+	n := cachesAndHeadroom(cfg)
+	if uint64(n) > sys.memTotal/2 {
 		n = int64(sys.memTotal / 2)
 	}
 	n -= n % sys.pageSize

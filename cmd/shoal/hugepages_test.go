@@ -33,6 +33,7 @@ func TestPlanHugePages(t *testing.T) {
 		{"always", cfg, "", with(func(s *thpSystem) { s.enabled = "[always] madvise never" }), 0, "always (the kernel's setting)"},
 		{"no THP in the kernel", cfg, "", thpSystem{overcommit: "0", memTotal: 24 << 30}, 0, "unavailable (the kernel has no transparent huge pages)"},
 		{"strict overcommit", cfg, "", with(func(s *thpSystem) { s.overcommit = "2" }), 0, "off (vm.overcommit_memory is 2)"},
+		{"memory unknown", cfg, "", with(func(s *thpSystem) { s.memTotal = 0 }), 0, "unavailable (the machine's memory is unknown)"},
 	} {
 		n, why := planHugePages(c.cfg, c.godebug, c.sys)
 		if n != c.want || why != c.why {

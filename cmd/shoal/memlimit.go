@@ -31,14 +31,20 @@ func memoryLimit(cfg config.Config, lookupEnv func(string) (string, bool)) (limi
 	if v, _ := lookupEnv("GOMEMLIMIT"); v != "" || cfg.Storage.Kind == config.StorageMemory {
 		return 0, false
 	}
-	limit = memoryHeadroom
+	return cachesAndHeadroom(cfg), true
+}
+
+// cachesAndHeadroom is segments.tail_cache + segments.block_cache +
+// memoryHeadroom, at most math.MaxInt64.
+func cachesAndHeadroom(cfg config.Config) int64 {
+	sum := int64(memoryHeadroom)
 	for _, n := range []int64{cfg.Segment.TailCache.Bytes(), cfg.Segment.BlockCache.Bytes()} {
-		if n > math.MaxInt64-limit {
-			return math.MaxInt64, true
+		if n > math.MaxInt64-sum {
+			return math.MaxInt64
 		}
-		limit += n
+		sum += n
 	}
-	return limit, true
+	return sum
 }
 
 // applyMemoryLimit sets memoryLimit on the runtime, unless GOMEMLIMIT did,
