@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/shoalstream/shoal/internal/objstore"
+	"github.com/shoalstream/shoal/internal/objstore/fs"
 )
 
 // Baseline is what the storage did with no server in the way: the
@@ -163,8 +163,8 @@ func FSBaseline(ctx context.Context, o FSBaselineOptions) (*Baseline, error) {
 			if _, err := f.Write(data); err != nil {
 				return ops, busy, fmt.Errorf("write: %w", err)
 			}
-			if err := unix.Fdatasync(int(f.Fd())); err != nil {
-				return ops, busy, fmt.Errorf("fdatasync: %w", err)
+			if err := fs.SyncData(f); err != nil {
+				return ops, busy, err
 			}
 			lat := time.Since(start)
 			busy += lat

@@ -61,7 +61,8 @@ func TestSystem(t *testing.T) {
 		if stats.StreamsCount != 1 || stats.TopicsCount != 1 || stats.PartitionsCount != 3 ||
 			stats.MessagesCount != 5 || stats.ConsumerGroupsCount != 1 || stats.ClientsCount < 2 ||
 			stats.SegmentsCount < 3 || stats.MessagesSizeBytes == 0 || stats.ProcessID == 0 ||
-			stats.StartTime == 0 || stats.ServerVersion == "" {
+			stats.StartTime == 0 || stats.ServerVersion == "" ||
+			stats.TotalMemory == 0 || stats.AvailableMemory == 0 || stats.AvailableMemory > stats.TotalMemory {
 			t.Fatalf("stats %+v", stats)
 		}
 

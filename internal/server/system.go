@@ -41,11 +41,7 @@ func (c *conn) stats(req wire.Request) {
 		st.KernelVersion = unix.ByteSliceToString(u.Release[:])
 		st.OSVersion = unix.ByteSliceToString(u.Version[:])
 	}
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) == nil {
-		st.TotalMemory = si.Totalram * uint64(si.Unit)
-		st.AvailableMemory = si.Freeram * uint64(si.Unit)
-	}
+	st.TotalMemory, st.AvailableMemory = systemMemory()
 	if c.s.opts.DataDir != "" {
 		var fs unix.Statfs_t
 		if unix.Statfs(c.s.opts.DataDir, &fs) == nil {

@@ -725,21 +725,11 @@ func (a *appender) Write(p []byte) error {
 }
 
 // Sync implements objstore.SplitAppender.
-func (a *appender) Sync() error {
-	if err := unix.Fdatasync(int(a.f.Fd())); err != nil {
-		return fmt.Errorf("fdatasync: %w", err)
-	}
-	return nil
-}
+func (a *appender) Sync() error { return SyncData(a.f) }
 
 // DropCache implements objstore.CacheDropper: the synced range leaves
-// the page cache.
-func (a *appender) DropCache(off, n int64) error {
-	if err := unix.Fadvise(int(a.f.Fd()), off, n, unix.FADV_DONTNEED); err != nil {
-		return fmt.Errorf("fadvise: %w", err)
-	}
-	return nil
-}
+// the page cache (where the system can say so).
+func (a *appender) DropCache(off, n int64) error { return dropCache(a.f, off, n) }
 
 func (a *appender) Size() int64 { return a.size }
 
