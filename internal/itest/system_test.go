@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -62,8 +63,11 @@ func TestSystem(t *testing.T) {
 			stats.MessagesCount != 5 || stats.ConsumerGroupsCount != 1 || stats.ClientsCount < 2 ||
 			stats.SegmentsCount < 3 || stats.MessagesSizeBytes == 0 || stats.ProcessID == 0 ||
 			stats.StartTime == 0 || stats.ServerVersion == "" ||
-			stats.TotalMemory == 0 || stats.AvailableMemory == 0 || stats.AvailableMemory > stats.TotalMemory {
+			stats.TotalMemory == 0 || stats.AvailableMemory > stats.TotalMemory {
 			t.Fatalf("stats %+v", stats)
+		}
+		if runtime.GOOS == "linux" && stats.AvailableMemory == 0 {
+			t.Errorf("stats: no available memory on Linux: %+v", stats)
 		}
 
 		// Me, clients, client.
