@@ -150,19 +150,12 @@ func (c *Client) SendMessages(ctx context.Context, stream, topic Identifier, p P
 // appendBatch checks msgs and appends them to dst as one batch.
 func (c *Client) appendBatch(dst []byte, msgs []Message) ([]byte, error) {
 	nms := make([]batch.NewMessage, len(msgs))
-	// The messages without an id get random ones, read in one go.
-	unset := 0
-	for _, m := range msgs {
-		if m.ID == ([16]byte{}) {
-			unset++
-		}
-	}
-	random := make([]byte, 16*unset)
-	if unset > 0 {
-		src := idSources.Get().(*mrand.ChaCha8)
-		_, _ = src.Read(random)
-		idSources.Put(src)
-	}
+	// Random bytes for every message's id, read in one go; a message
+	// sent without an id gets its own 16.
+	random := make([]byte, 16*len(msgs))
+	src := idSources.Get().(*mrand.ChaCha8)
+	_, _ = src.Read(random)
+	idSources.Put(src)
 	var hbuf []byte
 	now := uint64(0)
 	for i, m := range msgs {
@@ -174,8 +167,7 @@ func (c *Client) appendBatch(dst []byte, msgs []Message) ([]byte, error) {
 		}
 		nm := batch.NewMessage{ID: m.ID, OriginTimestamp: m.OriginTimestamp, Payload: m.Payload}
 		if nm.ID == ([16]byte{}) {
-			nm.ID = uuidV4([16]byte(random))
-			random = random[16:]
+			nm.ID = uuidV4([16]byte(random[16*i:]))
 		}
 		if nm.OriginTimestamp == 0 {
 			if now == 0 {
