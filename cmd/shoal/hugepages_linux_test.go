@@ -2,14 +2,12 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/shoalstream/shoal/internal/config"
@@ -88,13 +86,10 @@ func testServerHugePages(t *testing.T, bin string) {
 		dir := t.TempDir()
 		env := append(childEnv(c.env...), "SHOAL_DATA_DIR="+filepath.Join(dir, "data"), "SHOAL_LOG_FORMAT=json")
 		s := startServer(t, bin, dir, env)
-		line := s.waitLine(`"msg":"starting shoal"`)
 		var start struct {
 			HugePages string `json:"huge_pages"`
 		}
-		if err := json.Unmarshal([]byte(line), &start); err != nil {
-			t.Fatalf("start line: %v: %s", err, line)
-		}
+		s.startLine(&start)
 		s.waitLine("running")
 		pid := strconv.Itoa(s.cmd.Process.Pid)
 		if c.want == 0 {
@@ -112,11 +107,6 @@ func testServerHugePages(t *testing.T, bin string) {
 				t.Errorf("with %q: the server logs %s advised, but only %d bytes of its mappings are", c.env, start.HugePages, got)
 			}
 		}
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		if code := s.wait(); code != 0 {
-			t.Errorf("exit code %d, want 0; log:\n%s", code, s.output())
-		}
+		s.stop()
 	}
 }

@@ -1,5 +1,5 @@
-// Command shoal is the one binary of shoal: the server (`shoal server`) and,
-// in later issues, the benchmark and client commands.
+// Command shoal is the one binary of shoal: the server (`shoal server`),
+// the command-line client and the benchmark (`shoal bench`).
 //
 // Each subcommand lives in its own file and is added to the root command in
 // newRootCommand. Commands are built by functions over an environment value
@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 )
 
 // environment is what a command sees of the process it runs in.
@@ -22,6 +23,10 @@ type environment struct {
 	stdin     io.Reader                   // nil reads as empty
 	stdout    io.Writer
 	stderr    io.Writer
+	// restart replaces the process with the same program and arguments in
+	// environment environ, and returns only if it could not. nil (tests
+	// that run commands in their own process) never restarts.
+	restart func(environ []string) error
 }
 
 func main() {
@@ -31,6 +36,13 @@ func main() {
 		stdin:     os.Stdin,
 		stdout:    os.Stdout,
 		stderr:    os.Stderr,
+		restart: func(environ []string) error {
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			return syscall.Exec(exe, os.Args, environ)
+		},
 	}
 	os.Exit(run(context.Background(), os.Args[1:], env))
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -119,6 +120,27 @@ func (s *server) waitLine(substr string) string {
 		case <-timer.C:
 			s.t.Fatalf("no log line with %q after %v; log so far:\n%s", substr, waitTimeout, s.output())
 		}
+	}
+}
+
+// startLine waits for the JSON start line (SHOAL_LOG_FORMAT=json) and
+// decodes it into v.
+func (s *server) startLine(v any) {
+	s.t.Helper()
+	line := s.waitLine(`"msg":"starting shoal"`)
+	if err := json.Unmarshal([]byte(line), v); err != nil {
+		s.t.Fatalf("start line: %v: %s", err, line)
+	}
+}
+
+// stop ends the server with SIGTERM and checks that it exits with 0.
+func (s *server) stop() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatal(err)
+	}
+	if code := s.wait(); code != 0 {
+		s.t.Errorf("exit code %d, want 0; log:\n%s", code, s.output())
 	}
 }
 
@@ -311,12 +333,7 @@ func TestServer(t *testing.T) {
 			t.Errorf("storage line: %s", line)
 		}
 		s.waitLine(`msg="log opened"`)
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		if code := s.wait(); code != 0 {
-			t.Errorf("exit code %d, want 0; log:\n%s", code, s.output())
-		}
+		s.stop()
 		if strings.Contains(s.output(), o.Credentials.SecretAccessKey) {
 			t.Errorf("the secret was logged:\n%s", s.output())
 		}
@@ -369,18 +386,18 @@ func TestServer(t *testing.T) {
 				t.Errorf("with %q the start line does not say %s: %s", c.env, c.want, line)
 			}
 			s.waitLine("running")
-			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			if code := s.wait(); code != 0 {
-				t.Errorf("exit code %d, want 0; log:\n%s", code, s.output())
-			}
+			s.stop()
 		}
 	})
 
 	t.Run("HugePages", func(t *testing.T) {
 		t.Parallel()
 		testServerHugePages(t, bin)
+	})
+
+	t.Run("FreedMemory", func(t *testing.T) {
+		t.Parallel()
+		testServerFreedMemory(t, bin)
 	})
 
 	t.Run("Memory", func(t *testing.T) {
@@ -396,12 +413,7 @@ func TestServer(t *testing.T) {
 			t.Errorf("storage line: %s", line)
 		}
 		s.waitLine("running")
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		if code := s.wait(); code != 0 {
-			t.Errorf("exit code %d, want 0; log:\n%s", code, s.output())
-		}
+		s.stop()
 		if !strings.Contains(s.output(), `"msg":"stopped"`) {
 			t.Errorf("no stopped line:\n%s", s.output())
 		}
