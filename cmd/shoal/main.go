@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 )
 
 // environment is what a command sees of the process it runs in.
@@ -23,10 +22,6 @@ type environment struct {
 	stdin     io.Reader                   // nil reads as empty
 	stdout    io.Writer
 	stderr    io.Writer
-	// restart replaces the process with the same program and arguments in
-	// environment environ, and returns only if it could not. nil (tests
-	// that run commands in their own process) never restarts.
-	restart func(environ []string) error
 }
 
 func main() {
@@ -36,13 +31,6 @@ func main() {
 		stdin:     os.Stdin,
 		stdout:    os.Stdout,
 		stderr:    os.Stderr,
-		restart: func(environ []string) error {
-			exe, err := os.Executable()
-			if err != nil {
-				return err
-			}
-			return syscall.Exec(exe, os.Args, environ)
-		},
 	}
 	os.Exit(run(context.Background(), os.Args[1:], env))
 }

@@ -395,11 +395,6 @@ func TestServer(t *testing.T) {
 		testServerHugePages(t, bin)
 	})
 
-	t.Run("FreedMemory", func(t *testing.T) {
-		t.Parallel()
-		testServerFreedMemory(t, bin)
-	})
-
 	t.Run("Memory", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()

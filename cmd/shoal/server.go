@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -56,12 +55,6 @@ func (e configError) Unwrap() error { return e.err }
 // none) until SIGINT or SIGTERM; with pprofAddr it also serves profiles
 // there.
 func runServer(ctx context.Context, path, pprofAddr string, env environment) error {
-	// First of all, as nothing has been read or opened yet: start again
-	// with the runtime freeing memory lazily (see freemem.go).
-	var restartErr error
-	if environ, ok := lazyFreeEnviron(runtime.GOOS, env.environ); ok && env.restart != nil {
-		restartErr = env.restart(environ)
-	}
 	// Nothing touches the disk or the network before the configuration is
 	// known to be valid.
 	cfg, warnings, err := config.Load(path, env.lookupEnv, env.environ)
@@ -74,9 +67,6 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 	log := newLogger(cfg.Log, env.stderr)
 	for _, w := range warnings {
 		log.Warn(w)
-	}
-	if restartErr != nil {
-		log.Warn("could not start again with GODEBUG="+lazyFreeSetting+"; freed memory goes back to the kernel at once", "err", restartErr)
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -97,10 +87,8 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 	// Huge pages first: the range is allocated before the limit is set.
 	hugePages := applyHugePages(cfg, env.lookupEnv)
 	memLimit, gcPercent := applyMemoryLimit(cfg, env.lookupEnv), applyGCPercent(env.lookupEnv)
-	godebug, _ := env.lookupEnv("GODEBUG")
 	log.Info("starting shoal", "version", version(), "pid", os.Getpid(), "config_file", file, "config", cfg,
-		"memory_limit", memLimit, "gc_percent", gcPercent, "huge_pages", hugePages,
-		"freed_memory", freedMemory(runtime.GOOS, godebug))
+		"memory_limit", memLimit, "gc_percent", gcPercent, "huge_pages", hugePages)
 
 	store, err := storage.Open(ctx, cfg, log)
 	if err != nil {
