@@ -22,15 +22,18 @@ const keepBuffer = 8 << 20
 
 // conn is one client connection, served by one goroutine.
 type conn struct {
-	s       *Server
-	nc      net.Conn
-	br      *bufio.Reader
-	sess    *broker.Session
-	log     *slog.Logger
-	fence   uint64 // bound session fence; 0 while not logged in
-	client  wire.Uint128
-	hdr     [wire.HeaderSize]byte
-	buf     []byte // frame read buffer; nil once handed over (send)
+	s      *Server
+	nc     net.Conn
+	br     *bufio.Reader
+	sess   *broker.Session
+	log    *slog.Logger
+	fence  uint64 // bound session fence; 0 while not logged in
+	client wire.Uint128
+	hdr    [wire.HeaderSize]byte
+	buf    []byte // frame read buffer; nil once handed over (send)
+	// next delivers the read buffer being made ready while a send that took
+	// buf waits for storage (see prepareNext); nil when none is.
+	next    chan []byte
 	out     []byte // reply buffer
 	stopped atomic.Bool
 	ctx     context.Context
@@ -112,6 +115,10 @@ func (c *conn) readFrame() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cap(c.buf) < n && c.next != nil {
+		c.buf = <-c.next
+		c.next = nil
+	}
 	if cap(c.buf) < n {
 		c.buf = make([]byte, n)
 	}
@@ -143,3 +150,36 @@ func (c *conn) readFailed(err error) {
 		c.log.Debug("connection read failed", "err", err)
 	}
 }
+
+// prepareBytes is the size from which a read buffer handed over with a
+// send is replaced ahead of the next request (prepareNext). Smaller ones
+// come from the allocator's size classes, whose memory is reused at once.
+const prepareBytes = 64 << 10
+
+// prepareNext starts making a read buffer of size bytes ready for the
+// next request, beside the send that took the current one and waits for
+// storage: allocated (the collector's assist for it is paid there) and
+// every page faulted in. A buffer the size of a large batch comes from
+// memory the runtime may have given back to the system, and a request read
+// into it waited for the faults: on the 2-core VM here, S3 pinned-producer
+// requests at 100 MB/s took 16-18 ms to read at p90 (25-31 ms at p99) from
+// their first byte, most of them already whole in the socket; read into
+// prepared buffers, 2-3 ms (14-18 ms).
+func (c *conn) prepareNext(size int) {
+	if size < prepareBytes || c.next != nil {
+		return
+	}
+	next := make(chan []byte, 1)
+	c.next = next
+	go func() {
+		b := make([]byte, size)
+		for i := 0; i < len(b); i += pageBytes {
+			b[i] = 0
+		}
+		next <- b
+	}()
+}
+
+// pageBytes is the smallest page size of the systems shoal runs on: one
+// write every pageBytes touches every page.
+const pageBytes = 4 << 10

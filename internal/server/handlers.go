@@ -479,9 +479,10 @@ func (c *conn) send(req wire.Request, body []byte) {
 	case wire.PartitionByMessageKey:
 		p.KeyHash = xxhash.Checksum32(r.Partitioning.Value) // the protocol's key hash (messages.md §1.2)
 	}
-	conf, err := c.s.b.Send(c.ctx, c.sess, ident(r.Stream), ident(r.Topic), p, r.Batch, r.MessagesCount)
 	// The broker may keep the batch where it arrived (Broker.Send): the
-	// next request is read into a new buffer.
+	// next request is read into a new buffer, made ready meanwhile.
+	c.prepareNext(cap(c.buf))
+	conf, err := c.s.b.Send(c.ctx, c.sess, ident(r.Stream), ident(r.Topic), p, r.Batch, r.MessagesCount)
 	c.buf = nil
 	if err != nil {
 		c.fail(req, err)
