@@ -89,7 +89,7 @@ type JournalConfig struct {
 
 // SegmentConfig is how journal data is sealed into segments and read back.
 type SegmentConfig struct {
-	Bytes      Size     `toml:"bytes" min:"64KiB" max:"4GiB" doc:"a partition's journal data is sealed into a segment object once it reaches this size"`
+	Bytes      Size     `toml:"bytes" min:"64KiB" max:"4GiB" doc:"a partition's journal data is sealed into a segment object once it reaches about this size (each partition at its own point in the last eighth below it, so that partitions written at one rate are not all sealed at once)"`
 	MaxAge     Duration `toml:"max_age" min:">0" doc:"data older than this is sealed whatever its size"`
 	BlockCache Size     `toml:"block_cache" min:"1MiB" doc:"memory for cached blocks of segments read back"`
 	TailCache  Size     `toml:"tail_cache" min:"1MiB" doc:"memory for the unsealed tails of all partitions: past it, the partitions holding the most drop theirs from memory and read it from the journal until sealed (or are sealed early when their segment would be a copy)"`

@@ -224,6 +224,13 @@ type Options struct {
 	// SegmentBytes seals a partition's journal-resident data into a
 	// segment once it reaches this size (default 64 MiB).
 	SegmentBytes int64
+	// SegmentSpread lowers SegmentBytes by up to this much, by a different
+	// amount for each partition (from its key), so that partitions written
+	// at one rate do not all seal at once (default 0: none). Sealed
+	// together, their tails became garbage together: the heap dropped by
+	// their sum, the runtime gave that memory back to the system, and the
+	// requests after faulted it in again.
+	SegmentSpread int64
 	// SegmentMaxAge seals data older than this whatever its size
 	// (default 10 minutes).
 	SegmentMaxAge time.Duration

@@ -46,6 +46,8 @@ type partition struct {
 	next   uint64 // offset the next appended message gets
 	lastTS uint64 // append time of the last batch, µs
 
+	sealAt int64 // unsealed bytes at which it is sealed (sealBytes)
+
 	sealMu sync.Mutex // held while sealing
 
 	// The read side: what is durable and visible.
@@ -67,10 +69,26 @@ type partition struct {
 func (l *Log) partLocked(k PartitionKey) *partition {
 	p, ok := l.mu.parts[k]
 	if !ok {
-		p = &partition{key: k, tail: &l.tailBytes, mem: &l.memBytes}
+		p = &partition{key: k, tail: &l.tailBytes, mem: &l.memBytes, sealAt: sealBytes(k, l.opts.SegmentBytes, l.opts.SegmentSpread)}
 		l.mu.parts[k] = p
 	}
 	return p
+}
+
+// sealBytes is the size at which partition k is sealed: segment less a
+// share of spread (at most spread, never below half of segment) that
+// k's bits decide, spread evenly whatever the keys.
+func sealBytes(k PartitionKey, segment, spread int64) int64 {
+	spread = min(max(spread, 0), segment/2)
+	if spread == 0 {
+		return segment
+	}
+	// splitmix64's finalizer over the key's bits.
+	x := uint64(k.Stream)<<42 ^ uint64(k.Topic)<<21 ^ uint64(k.Partition)
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return segment - int64(x%uint64(spread+1))
 }
 
 // partitions returns every partition there is now.

@@ -166,7 +166,7 @@ func (p *partition) needsSeal(now time.Time, o *Options) bool {
 	if len(p.batches) == 0 {
 		return false
 	}
-	if p.unsealedBytes >= o.SegmentBytes {
+	if p.unsealedBytes >= p.sealAt {
 		return true
 	}
 	first := time.UnixMicro(int64(p.batches[0].ts))

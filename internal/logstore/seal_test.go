@@ -332,3 +332,67 @@ func FuzzDecodeSegmentRecord(f *testing.F) {
 		}
 	})
 }
+
+// Partitions seal at sizes spread below SegmentBytes, each at its own,
+// and a partition is due once its unsealed bytes reach its own size.
+func TestSegmentSpread(t *testing.T) {
+	const segment, spread = 64 << 20, 8 << 20
+	seen := map[int64]bool{}
+	for i := range uint32(1000) {
+		k := PartitionKey{Stream: 1 + i/100, Topic: 1 + i%7, Partition: i}
+		at := sealBytes(k, segment, spread)
+		if at < segment-spread || at > segment {
+			t.Fatalf("%s seals at %d, outside [%d, %d]", k, at, segment-spread, segment)
+		}
+		if at != sealBytes(k, segment, spread) {
+			t.Fatalf("%s: sealBytes is not the same twice", k)
+		}
+		seen[at] = true
+	}
+	if len(seen) < 900 {
+		t.Errorf("1,000 partitions seal at %d sizes; want them spread", len(seen))
+	}
+	if at := sealBytes(PartitionKey{1, 1, 1}, segment, 0); at != segment {
+		t.Errorf("no spread: seals at %d, want %d", at, segment)
+	}
+	if at := sealBytes(PartitionKey{1, 1, 1}, 1000, 5000); at < 500 {
+		t.Errorf("a spread larger than half the segment: seals at %d, want at least 500", at)
+	}
+
+	// The log: the partitions of one topic get their own sizes, and
+	// needsSeal goes by them.
+	s := objstore.New(mem.New(), objstore.Options{})
+	l := openLog(t, s, Options{SegmentBytes: segment, SegmentSpread: spread})
+	sizes := map[int64]bool{}
+	for p := range uint32(8) {
+		k := PartitionKey{1, 1, p}
+		if _, err := l.Append(t.Context(), k, makeBatch(t, 1, "x")); err != nil {
+			t.Fatal(err)
+		}
+		part := l.part(k)
+		if part.sealAt != sealBytes(k, segment, spread) {
+			t.Fatalf("%s: sealAt %d, want %d", k, part.sealAt, sealBytes(k, segment, spread))
+		}
+		sizes[part.sealAt] = true
+		now := time.Now()
+		part.mu.Lock()
+		was := part.unsealedBytes
+		part.unsealedBytes = part.sealAt - 1
+		part.mu.Unlock()
+		if part.needsSeal(now, &l.opts) {
+			t.Errorf("%s is due at %d unsealed bytes, below its %d", k, part.sealAt-1, part.sealAt)
+		}
+		part.mu.Lock()
+		part.unsealedBytes = part.sealAt
+		part.mu.Unlock()
+		if !part.needsSeal(now, &l.opts) {
+			t.Errorf("%s is not due at its %d unsealed bytes", k, part.sealAt)
+		}
+		part.mu.Lock()
+		part.unsealedBytes = was
+		part.mu.Unlock()
+	}
+	if len(sizes) < 7 {
+		t.Errorf("8 partitions of a topic seal at %d sizes", len(sizes))
+	}
+}

@@ -88,6 +88,7 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 		SendTimeout:        cfg.Journal.SendTimeout.Std(),
 		CheckpointInterval: cfg.Journal.CheckpointInterval.Std(),
 		SegmentBytes:       cfg.Segment.Bytes.Bytes(),
+		SegmentSpread:      cfg.Segment.Bytes.Bytes() / 8,
 		SegmentMaxAge:      cfg.Segment.MaxAge.Std(),
 		BlockCacheBytes:    cfg.Segment.BlockCache.Bytes(),
 		TailCacheBytes:     cfg.Segment.TailCache.Bytes(),
