@@ -55,21 +55,16 @@ func thpMode(enabled string) string {
 	return mode
 }
 
-// thpDisabled reports whether a GODEBUG value sets disablethp to 1.
+// thpDisabled reports whether a GODEBUG value sets disablethp to 1 (the
+// last setting of it wins, as in the runtime).
 func thpDisabled(godebug string) bool {
-	v, _ := godebugSetting(godebug, "disablethp")
-	return v == "1"
-}
-
-// godebugSetting returns the value a GODEBUG string gives key (the last
-// setting of it wins, as in the runtime), and whether it sets it at all.
-func godebugSetting(godebug, key string) (value string, ok bool) {
+	off := false
 	for kv := range strings.SplitSeq(godebug, ",") {
-		if k, v, found := strings.Cut(strings.TrimSpace(kv), "="); found && k == key {
-			value, ok = v, true
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == "disablethp" {
+			off = v == "1"
 		}
 	}
-	return value, ok
+	return off
 }
 
 // planHugePages returns how many bytes of heap the server advises for huge

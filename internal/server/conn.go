@@ -153,7 +153,8 @@ func (c *conn) readFailed(err error) {
 
 // prepareBytes is the size from which a read buffer handed over with a
 // send is replaced ahead of the next request (prepareNext). Smaller ones
-// come from the allocator's size classes, whose memory is reused at once.
+// come from the allocator's size classes, whose memory is reused at once;
+// ones past keepBuffer are not kept by an idle connection either.
 const prepareBytes = 64 << 10
 
 // prepareNext starts making a read buffer of size bytes ready for the
@@ -166,7 +167,7 @@ const prepareBytes = 64 << 10
 // their first byte, most of them already whole in the socket; read into
 // prepared buffers, 2-3 ms (14-18 ms).
 func (c *conn) prepareNext(size int) {
-	if size < prepareBytes || c.next != nil {
+	if size < prepareBytes || size > keepBuffer || c.next != nil {
 		return
 	}
 	next := make(chan []byte, 1)

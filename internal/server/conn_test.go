@@ -12,8 +12,8 @@ import (
 
 // TestReadFramePreparedBuffer checks that a request after a large send is
 // read into the buffer prepareNext made ready, and that a buffer too small
-// for the next frame, or a send too small to prepare for, changes nothing
-// that is read.
+// for the next frame, or a send too small or too large to prepare for,
+// changes nothing that is read.
 func TestReadFramePreparedBuffer(t *testing.T) {
 	newConn := func(t *testing.T) (*conn, net.Conn) {
 		a, b := net.Pipe()
@@ -82,11 +82,15 @@ func TestReadFramePreparedBuffer(t *testing.T) {
 			t.Error("a frame larger than the prepared buffer was read into it, or the buffer is still offered")
 		}
 	})
-	t.Run("SmallSend", func(t *testing.T) {
+	t.Run("SmallOrHugeSend", func(t *testing.T) {
 		c, _ := newConn(t)
 		c.prepareNext(prepareBytes - 1)
 		if c.next != nil {
 			t.Error("a buffer is made ready for a send smaller than prepareBytes")
+		}
+		c.prepareNext(keepBuffer + 1)
+		if c.next != nil {
+			t.Error("a buffer larger than keepBuffer is made ready, to be held by an idle connection")
 		}
 	})
 }
