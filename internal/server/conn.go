@@ -32,12 +32,14 @@ type conn struct {
 	hdr    [wire.HeaderSize]byte
 	buf    []byte // frame read buffer; nil once handed over (send)
 	// next delivers the read buffer being made ready while a send that took
-	// buf waits for storage (see prepareNext); nil when none is.
-	next    chan []byte
-	out     []byte // reply buffer
-	stopped atomic.Bool
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// buf waits for storage (see prepareNext); nil when none is. It is let
+	// go when no request comes for spareHold.
+	next      chan []byte
+	spareHold time.Duration
+	out       []byte // reply buffer
+	stopped   atomic.Bool
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -45,7 +47,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		_ = tc.SetNoDelay(true)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{s: s, nc: nc, br: bufio.NewReaderSize(nc, 64<<10), ctx: ctx, cancel: cancel}
+	c := &conn{s: s, nc: nc, br: bufio.NewReaderSize(nc, 64<<10), ctx: ctx, cancel: cancel, spareHold: spareHold}
 	c.sess = s.b.Connect(nc.RemoteAddr().String(), broker.TransportTCP)
 	c.log = s.log.With("client", c.sess.ID, "peer", nc.RemoteAddr().String())
 	return c
@@ -103,8 +105,7 @@ func (c *conn) serve() {
 // idle timeout, the rest by the read timeout.
 func (c *conn) readFrame() ([]byte, error) {
 	h := c.hdr[:]
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
-	if _, err := io.ReadFull(c.br, h[:1]); err != nil {
+	if err := c.awaitRequest(h[:1]); err != nil {
 		return nil, err
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
@@ -115,7 +116,7 @@ func (c *conn) readFrame() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cap(c.buf) < n && c.next != nil {
+	if cap(c.buf) < n && n >= prepareBytes && c.next != nil {
 		c.buf = <-c.next
 		c.next = nil
 	}
@@ -131,6 +132,30 @@ func (c *conn) readFrame() ([]byte, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// awaitRequest reads the first byte of the next request into b, waiting
+// at most the idle timeout. A buffer made ready for it (prepareNext) that
+// is still unused after spareHold is let go: an idle connection holds
+// none.
+func (c *conn) awaitRequest(b []byte) error {
+	idleEnd := time.Now().Add(c.s.opts.IdleTimeout)
+	for {
+		deadline := idleEnd
+		if hold := time.Now().Add(c.spareHold); c.next != nil && hold.Before(idleEnd) {
+			deadline = hold
+		}
+		_ = c.nc.SetReadDeadline(deadline)
+		if c.stopped.Load() {
+			// stop's deadline may have come before ours.
+			return os.ErrDeadlineExceeded
+		}
+		_, err := io.ReadFull(c.br, b)
+		if err == nil || deadline.Equal(idleEnd) || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		c.next = nil
+	}
 }
 
 func (c *conn) readFailed(err error) {
@@ -180,6 +205,11 @@ func (c *conn) prepareNext(size int) {
 		next <- b
 	}()
 }
+
+// spareHold is how long a connection keeps a read buffer made ready for
+// a request that does not come: a producer's next send follows its answer
+// within milliseconds.
+const spareHold = time.Second
 
 // pageBytes is the smallest page size of the systems shoal runs on: one
 // write every pageBytes touches every page.

@@ -10,8 +10,9 @@ import (
 	"github.com/shoalstream/shoal/internal/wire"
 )
 
-// TestReadFramePreparedBuffer checks that a request after a large send is
-// read into the buffer prepareNext made ready, and that a buffer too small
+// TestReadFramePreparedBuffer checks that a large request after a large
+// send is read into the buffer prepareNext made ready, which is let go
+// when no request comes for spareHold; and that a buffer too small
 // for the next frame, or a send too small or too large to prepare for,
 // changes nothing that is read.
 func TestReadFramePreparedBuffer(t *testing.T) {
@@ -19,7 +20,7 @@ func TestReadFramePreparedBuffer(t *testing.T) {
 		a, b := net.Pipe()
 		t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
 		s := &Server{opts: Options{IdleTimeout: time.Minute, ReadTimeout: time.Minute}}
-		return &conn{s: s, nc: a, br: bufio.NewReaderSize(a, 64<<10)}, b
+		return &conn{s: s, nc: a, br: bufio.NewReaderSize(a, 64<<10), spareHold: time.Minute}, b
 	}
 	frameOf := func(size int) []byte {
 		body := bytes.Repeat([]byte{7}, size-wire.HeaderSize)
@@ -80,6 +81,51 @@ func TestReadFramePreparedBuffer(t *testing.T) {
 		got := read(t, c, peer, frameOf(prepareBytes+1))
 		if &got[0] == &small[0] || c.next != nil {
 			t.Error("a frame larger than the prepared buffer was read into it, or the buffer is still offered")
+		}
+	})
+	t.Run("KeptForLargeRequests", func(t *testing.T) {
+		c, peer := newConn(t)
+		c.prepareNext(1 << 20)
+		want := prepared(t, c)
+		if got := read(t, c, peer, frameOf(prepareBytes-1)); &got[0] == &want[0] {
+			t.Error("a small request was read into the buffer made ready for a large one")
+		}
+		if got := read(t, c, peer, frameOf(1<<20)); &got[0] != &want[0] {
+			t.Error("the large request after a small one was not read into the prepared buffer")
+		}
+	})
+	t.Run("LetGoWhenIdle", func(t *testing.T) {
+		c, peer := newConn(t)
+		c.spareHold = 10 * time.Millisecond
+		c.prepareNext(1 << 20)
+		want := prepared(t, c)
+		frame := frameOf(1 << 20)
+		errc := make(chan error, 1)
+		go func() {
+			time.Sleep(200 * time.Millisecond) // the request comes well after spareHold
+			_, err := peer.Write(frame)
+			errc <- err
+		}()
+		got, err := c.readFrame()
+		if err != nil {
+			t.Fatalf("an idle wait past spareHold failed the read: %v", err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, frame) {
+			t.Fatal("the request read after the buffer was let go is not the one sent")
+		}
+		if &got[0] == &want[0] || c.next != nil {
+			t.Error("the prepared buffer was kept past spareHold")
+		}
+	})
+	t.Run("Stopped", func(t *testing.T) {
+		c, _ := newConn(t)
+		c.prepareNext(1 << 20)
+		c.stop()
+		if _, err := c.readFrame(); err == nil {
+			t.Error("a stopped connection read a frame")
 		}
 	})
 	t.Run("SmallOrHugeSend", func(t *testing.T) {
