@@ -142,7 +142,9 @@ func (c *conn) awaitRequest(b []byte) error {
 	idleEnd := time.Now().Add(c.s.opts.IdleTimeout)
 	for {
 		deadline := idleEnd
-		if hold := time.Now().Add(c.spareHold); c.next != nil && hold.Before(idleEnd) {
+		hold := time.Now().Add(c.spareHold)
+		holding := c.next != nil && hold.Before(idleEnd)
+		if holding {
 			deadline = hold
 		}
 		_ = c.nc.SetReadDeadline(deadline)
@@ -151,7 +153,7 @@ func (c *conn) awaitRequest(b []byte) error {
 			return os.ErrDeadlineExceeded
 		}
 		_, err := io.ReadFull(c.br, b)
-		if err == nil || deadline.Equal(idleEnd) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		if err == nil || !holding || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return err
 		}
 		c.next = nil
