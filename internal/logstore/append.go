@@ -377,7 +377,7 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 			if loc.file != 0 {
 				sb.file, sb.pos = loc.file, dataPos
 			}
-			if r.part.publish(sb) >= r.part.sealAt || l.memBytes.Load() > l.opts.TailCacheBytes {
+			if r.part.publish(sb) >= r.part.sealAt || l.overTail() {
 				select {
 				case l.sealKick <- struct{}{}:
 				default:

@@ -248,6 +248,15 @@ type Options struct {
 	// batches a seal would copy, not link — are sealed early
 	// (default 1 GiB).
 	TailCacheBytes int64
+	// TailCacheStart is the bound the in-memory tail starts at, until a
+	// read has had to go to the journal for a batch dropped from memory:
+	// from then on it is TailCacheBytes (default TailCacheBytes). Below
+	// TailCacheBytes it applies to batches a seal links; those a seal
+	// copies are held up to TailCacheBytes whatever it is, since dropping
+	// them early would mean sealing early. A server whose readers keep up
+	// with its writers (or that has none) then holds and touches less
+	// memory; one whose readers need more gets it at their first miss.
+	TailCacheStart int64
 	// ApplyMeta receives every metadata record in journal order: at
 	// recovery, and live once the record is durable. It must not block
 	// for long and must not call back into the Log.
@@ -333,6 +342,9 @@ func (o *Options) setDefaults() {
 	if o.TailCacheBytes <= 0 {
 		o.TailCacheBytes = 1 << 30
 	}
+	if o.TailCacheStart <= 0 || o.TailCacheStart > o.TailCacheBytes {
+		o.TailCacheStart = o.TailCacheBytes
+	}
 	if o.JournalFileBytes <= 0 {
 		o.JournalFileBytes = 64 << 20
 	}
@@ -401,6 +413,13 @@ type Log struct {
 	compDone  chan struct{} // closed when the compactor has exited
 	tailBytes atomic.Int64  // unsealed bytes, all partitions
 	memBytes  atomic.Int64  // of those, the bytes held in memory
+	// tailBound is what memBytes is kept under by spilling: TailCacheStart
+	// until a read misses (Log.tailMissed), then TailCacheBytes.
+	tailBound atomic.Int64
+	// spillAgain is, after a pass of the sealer that could not bring
+	// memBytes under tailBound (what is left is to be copied when sealed),
+	// the memBytes at which appends wake it for tailBound again; 0 else.
+	spillAgain atomic.Int64
 
 	// pubMu is held while a durable frame is published, so a checkpoint
 	// sees the state between two frames; published is the last one.
@@ -433,6 +452,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	}
 	l.mu.parts = make(map[PartitionKey]*partition)
 	l.files.l = l
+	l.tailBound.Store(opts.TailCacheStart)
 	if store.CanAppend() && !opts.JournalObjects {
 		l.appendMode = true
 		// One frame syncing while the next is written (see fileJournal).

@@ -121,6 +121,7 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 	for j < len(v.batches) {
 		run := [][]byte{v.batches[j].data}
 		if run[0] == nil {
+			l.tailMissed()
 			want := uint64(linkSpan)
 			if r.opts.MaxBytes > 0 {
 				want = uint64(max(r.opts.MaxBytes-r.bytes, 0))

@@ -1,6 +1,7 @@
 package logstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -215,33 +216,71 @@ func (l *Log) sealDue(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	// The in-memory tail is bounded: over TailCacheBytes, the partitions
-	// holding the most in memory spill it (it stays in the journal, and
-	// reads go there), or are sealed early when their batches are to be
-	// copied into a segment (which needs them in memory).
-	for l.memBytes.Load() > l.opts.TailCacheBytes && ctx.Err() == nil {
-		var biggest *partition
-		var most int64
-		for _, p := range parts {
-			p.mu.RLock()
-			n := p.memBytes
-			p.mu.RUnlock()
-			if n > most {
-				biggest, most = p, n
-			}
-		}
-		if biggest == nil {
-			break
-		}
-		if l.trySpill(biggest) {
-			continue
-		}
-		if err := l.seal(ctx, biggest); err != nil {
-			errs = append(errs, err)
-			break
+	errs = append(errs, l.boundTail(ctx, parts))
+	return errors.Join(errs...)
+}
+
+// boundTail keeps the in-memory tail under its bound: over tailBound, the
+// partitions holding the most in memory spill it (it stays in the journal,
+// and reads go there); over TailCacheBytes, those whose batches are to be
+// copied into a segment (which needs them in memory) are sealed early.
+func (l *Log) boundTail(ctx context.Context, parts []*partition) error {
+	bound := l.tailBound.Load()
+	if l.memBytes.Load() <= bound {
+		l.spillAgain.Store(0)
+		return nil
+	}
+	type held struct {
+		p *partition
+		n int64
+	}
+	var most []held
+	for _, p := range parts {
+		p.mu.RLock()
+		n := p.memBytes
+		p.mu.RUnlock()
+		if n > 0 {
+			most = append(most, held{p, n})
 		}
 	}
-	return errors.Join(errs...)
+	slices.SortFunc(most, func(a, b held) int { return cmp.Compare(b.n, a.n) })
+	for _, h := range most {
+		mem := l.memBytes.Load()
+		if mem <= bound || ctx.Err() != nil {
+			break
+		}
+		if l.trySpill(h.p) || mem <= l.opts.TailCacheBytes {
+			continue
+		}
+		if err := l.seal(ctx, h.p); err != nil {
+			return err
+		}
+	}
+	// What is left over the bound is to be copied when sealed: appends
+	// wake the sealer for the bound again only once the tail has grown by
+	// an eighth of it, not at every batch.
+	if mem := l.memBytes.Load(); mem > bound {
+		l.spillAgain.Store(mem + bound/8)
+	} else {
+		l.spillAgain.Store(0)
+	}
+	return nil
+}
+
+// overTail reports whether the in-memory tail is over its bound, so that
+// an append wakes the sealer (see boundTail).
+func (l *Log) overTail() bool {
+	mem := l.memBytes.Load()
+	return mem > l.opts.TailCacheBytes || (mem > l.tailBound.Load() && mem >= l.spillAgain.Load())
+}
+
+// tailMissed is called when a read has had to go to the journal for a
+// batch spilled from memory: the tail's bound becomes TailCacheBytes.
+func (l *Log) tailMissed() {
+	if l.tailBound.Load() < l.opts.TailCacheBytes && l.tailBound.Swap(l.opts.TailCacheBytes) < l.opts.TailCacheBytes {
+		l.log.Info("a read went to the journal for data dropped from memory: the tail cache may now fill to its size",
+			"tail_cache", l.opts.TailCacheBytes)
+	}
 }
 
 // trySpill spills p's unsealed batches (partition.spill) if a seal would

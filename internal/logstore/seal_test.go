@@ -255,6 +255,123 @@ func TestTailCacheBound(t *testing.T) {
 	}
 }
 
+// The tail starts bounded at TailCacheStart: batches a seal links are
+// spilled past it, batches a seal copies are held up to TailCacheBytes (it
+// would have to seal them early), and the first read that has to go to the
+// journal for a spilled batch lets the tail fill to TailCacheBytes.
+func TestTailCacheStart(t *testing.T) {
+	const limit, start = 32 << 10, 8 << 10
+	size := len(makeBatch(t, 4, "0"))
+	appendN := func(t *testing.T, l *Log, want map[uint32][]string, from, n int) {
+		t.Helper()
+		for i := from; i < from+n; i++ {
+			p := uint32(i % 6)
+			if _, err := l.Append(t.Context(), PartitionKey{1, 1, p}, makeBatch(t, 4, fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+			for j := range 4 {
+				want[p] = append(want[p], fmt.Sprintf("%d-%d", i, j))
+			}
+		}
+	}
+	check := func(t *testing.T, l *Log, want map[uint32][]string) {
+		t.Helper()
+		for p := range uint32(6) {
+			if got := payloads(t, l, PartitionKey{1, 1, p}, 0); !slices.Equal(got, want[p]) {
+				t.Fatalf("partition %d reads %q, want %q", p, got, want[p])
+			}
+		}
+	}
+	opts := func(o Options) Options {
+		o.SegmentBytes, o.TailCacheBytes, o.TailCacheStart, o.SealCheckInterval = 1<<30, limit, start, time.Hour
+		return o
+	}
+
+	t.Run("linked", func(t *testing.T) {
+		s := mem.NewStore()
+		l := openLog(t, s, opts(Options{JournalObjects: true, LinkMinBatch: 1}))
+		defer func() { _ = l.Close() }()
+		want := map[uint32][]string{}
+		appendN(t, l, want, 0, 2*start/size)
+		if err := l.sealDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := l.memBytes.Load(); n > start {
+			t.Fatalf("%d bytes in memory, want at most %d before any read missed", n, start)
+		}
+		if segs := keysUnder(t, s, "segments/"); len(segs) != 0 {
+			t.Fatalf("segments %q written early", segs)
+		}
+		if l.tailBound.Load() != start {
+			t.Fatalf("bound %d before any read", l.tailBound.Load())
+		}
+		check(t, l, want) // reads spilled batches
+		if l.tailBound.Load() != limit {
+			t.Fatalf("bound %d after a read of spilled batches, want %d", l.tailBound.Load(), limit)
+		}
+		from := 2 * start / size
+		appendN(t, l, want, from, 2*start/size)
+		if err := l.sealDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := l.memBytes.Load(); n <= start || n > limit {
+			t.Fatalf("%d bytes in memory after the miss, want over %d and at most %d", n, start, limit)
+		}
+		check(t, l, want)
+	})
+
+	t.Run("copied", func(t *testing.T) {
+		s := mem.NewStore()
+		l := openLog(t, s, opts(Options{CopySegments: true}))
+		defer func() { _ = l.Close() }()
+		want := map[uint32][]string{}
+		n := 2 * start / size
+		appendN(t, l, want, 0, n)
+		if err := l.sealDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if m := l.memBytes.Load(); m <= start {
+			t.Fatalf("%d bytes in memory: batches a seal copies were dropped under TailCacheBytes", m)
+		}
+		if segs := keysUnder(t, s, "segments/"); len(segs) != 0 {
+			t.Fatalf("segments %q written early, under TailCacheBytes", segs)
+		}
+		// Nothing could be spilled: appends wake the sealer for the bound
+		// again only once the tail has grown by an eighth of it.
+		if l.overTail() {
+			t.Fatal("over the bound at once after a pass that could not spill")
+		}
+		again := l.spillAgain.Load()
+		for l.memBytes.Load() < again {
+			appendN(t, l, want, n, 1)
+			n++
+		}
+		// The append that got there woke the sealer, which may have run
+		// its pass (and moved spillAgain on) already.
+		if !l.overTail() && l.spillAgain.Load() <= again {
+			t.Fatalf("not over the bound at %d bytes, spillAgain %d", l.memBytes.Load(), again)
+		}
+		// Past TailCacheBytes they are sealed early.
+		for l.memBytes.Load() <= limit {
+			appendN(t, l, want, n, 1)
+			n++
+		}
+		if err := l.sealDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if m := l.memBytes.Load(); m > limit {
+			t.Fatalf("%d bytes in memory, over %d", m, limit)
+		}
+		if segs := keysUnder(t, s, "segments/"); len(segs) == 0 {
+			t.Fatal("nothing was sealed past TailCacheBytes")
+		}
+		check(t, l, want)
+		if l.tailBound.Load() != start {
+			t.Fatalf("bound %d: no read missed", l.tailBound.Load())
+		}
+	})
+}
+
 // A spilled batch that a seal copies (the partition's batches got small on
 // average since) is read back from the journal object into the segment.
 func TestSealCopiesSpilledBatches(t *testing.T) {

@@ -92,6 +92,7 @@ func LogOptions(cfg config.Config, log *slog.Logger) logstore.Options {
 		SegmentMaxAge:      cfg.Segment.MaxAge.Std(),
 		BlockCacheBytes:    cfg.Segment.BlockCache.Bytes(),
 		TailCacheBytes:     cfg.Segment.TailCache.Bytes(),
+		TailCacheStart:     cfg.Segment.TailCache.Bytes() / 4,
 		CopySegments:       !cfg.Segment.Linked,
 		LinkedMaxAge:       zeroOff(cfg.Segment.LinkedMaxAge.Std()),
 		Logger:             log,
