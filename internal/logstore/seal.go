@@ -256,7 +256,8 @@ func (l *Log) boundTail(ctx context.Context, parts []*partition) error {
 			return err
 		}
 	}
-	// What is left over the bound is to be copied when sealed: appends
+	// What is left over the bound is mostly to be copied when sealed (or
+	// came during the pass, which the sealer's next tick sees): appends
 	// wake the sealer for the bound again only once the tail has grown by
 	// an eighth of it, not at every batch.
 	if mem := l.memBytes.Load(); mem > bound {
