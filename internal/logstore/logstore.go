@@ -253,9 +253,9 @@ type Options struct {
 	// from then on it is TailCacheBytes (default TailCacheBytes). Below
 	// TailCacheBytes it applies to batches a seal links; those a seal
 	// copies are held up to TailCacheBytes whatever it is, since dropping
-	// them early would mean sealing early. A server whose readers keep up
-	// with its writers (or that has none) then holds and touches less
-	// memory; one whose readers need more gets it at their first miss.
+	// them early would mean sealing early. A server with no readers then
+	// holds and touches less memory; one whose readers need the tails
+	// gets them at the first miss.
 	TailCacheStart int64
 	// ApplyMeta receives every metadata record in journal order: at
 	// recovery, and live once the record is durable. It must not block

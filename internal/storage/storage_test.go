@@ -142,3 +142,14 @@ func TestLogOptionsLazyFlushInterval(t *testing.T) {
 		t.Errorf("0s: %v, want negative (no wait)", got)
 	}
 }
+
+// The tail cache reaches the log as its size and, for tails a seal links,
+// a start at a quarter of it.
+func TestLogOptionsTailCache(t *testing.T) {
+	cfg := config.Default()
+	cfg.Segment.TailCache = config.Size(512 << 20)
+	o := LogOptions(cfg, nil)
+	if o.TailCacheBytes != 512<<20 || o.TailCacheStart != 128<<20 {
+		t.Errorf("tail cache %d, start %d; want %d and %d", o.TailCacheBytes, o.TailCacheStart, 512<<20, 128<<20)
+	}
+}
