@@ -253,9 +253,10 @@ type Options struct {
 	// from then on it is TailCacheBytes (default TailCacheBytes). Below
 	// TailCacheBytes it applies to batches a seal links; those a seal
 	// copies are held up to TailCacheBytes whatever it is, since dropping
-	// them early would mean sealing early. A server with no readers then
-	// holds and touches less memory; one whose readers need the tails
-	// gets them at the first miss.
+	// them early would mean sealing early. What reads have returned is
+	// spilled first, so a server whose readers keep up (or that has none)
+	// holds and touches less memory; one whose readers lag gets the whole
+	// cache at their first miss.
 	TailCacheStart int64
 	// ApplyMeta receives every metadata record in journal order: at
 	// recovery, and live once the record is durable. It must not block

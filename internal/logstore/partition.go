@@ -60,9 +60,24 @@ type partition struct {
 	trimmed       []string      // keys of trimmed segments not deleted yet
 	dropped       bool          // Drop forgot the partition
 
+	// readTo is one past the newest offset a read has returned from the
+	// tail in memory (0: none).
+	readTo atomic.Uint64
+
 	// The log's totals of unsealed bytes, and of those in memory, which
 	// this partition's add to.
 	tail, mem *atomic.Int64
+}
+
+// noteRead records that a read returned the tail in memory up to offset
+// to (exclusive).
+func (p *partition) noteRead(to uint64) {
+	for {
+		cur := p.readTo.Load()
+		if to <= cur || p.readTo.CompareAndSwap(cur, to) {
+			return
+		}
+	}
 }
 
 // partLocked returns the partition, creating it on first use. l.mu is held.
@@ -132,17 +147,41 @@ func (p *partition) dropBatchesLocked(n int) {
 // where reads of them (Log.spilled) and the seal that links them find
 // them. It returns the bytes freed.
 func (p *partition) spill() int64 {
+	return p.spillBefore(^uint64(0))
+}
+
+// spillRead spills the batches a read has returned from memory already
+// (see noteRead): the ones a reader that keeps up will not ask for again.
+func (p *partition) spillRead() int64 {
+	return p.spillBefore(p.readTo.Load())
+}
+
+// spillBefore spills the batches in memory whose messages are all before
+// offset to, and returns the bytes freed.
+func (p *partition) spillBefore(to uint64) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	n := 0 // batches to look at: those before to
+	for n < len(p.batches) && p.batches[n].last < to {
+		n++
+	}
+	var freed int64
+	for _, b := range p.batches[:n] {
+		if b.data != nil {
+			freed += b.size
+		}
+	}
+	if freed == 0 {
+		return 0
+	}
 	// Readers hold views of p.batches: change a copy.
 	bs := slices.Clone(p.batches)
-	for i := range bs {
+	for i := range bs[:n] {
 		bs[i].data = nil
 	}
 	p.batches = bs
-	freed := p.memBytes
 	p.mem.Add(-freed)
-	p.memBytes = 0
+	p.memBytes -= freed
 	return freed
 }
 

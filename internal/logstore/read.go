@@ -23,6 +23,7 @@ type ReadOptions struct {
 
 // view is a consistent snapshot of a partition's read side.
 type view struct {
+	p          *partition
 	segments   []*segInfo
 	sealedNext uint64
 	batches    []storedBatch
@@ -35,7 +36,7 @@ func (l *Log) view(k PartitionKey) (view, bool) {
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return view{segments: p.segments, sealedNext: p.sealedNext, batches: p.batches}, true
+	return view{p: p, segments: p.segments, sealedNext: p.sealedNext, batches: p.batches}, true
 }
 
 func (l *Log) part(k PartitionKey) *partition {
@@ -116,7 +117,14 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 			return r.out, err
 		}
 	}
-	// Unsealed tail, in memory unless spilled.
+	// Unsealed tail, in memory unless spilled. What it returns from memory
+	// is noted: a spill drops what was read first (partition.spillRead).
+	var readTo uint64
+	defer func() {
+		if readTo > 0 {
+			v.p.noteRead(readTo)
+		}
+	}()
 	j := sort.Search(len(v.batches), func(j int) bool { return v.batches[j].last >= r.from })
 	for j < len(v.batches) {
 		run := [][]byte{v.batches[j].data}
@@ -131,9 +139,15 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 				return r.out, err
 			}
 		}
+		inMemory := v.batches[j].data != nil
 		for _, data := range run {
 			b := &v.batches[j]
-			if !r.add(data, b.base, b.last) {
+			n := len(r.out)
+			more := r.add(data, b.base, b.last)
+			if inMemory && len(r.out) > n {
+				readTo = b.last + 1
+			}
+			if !more {
 				return r.out, nil
 			}
 			j++

@@ -221,8 +221,9 @@ func (l *Log) sealDue(ctx context.Context) error {
 }
 
 // boundTail keeps the in-memory tail under its bound: over tailBound, the
-// partitions holding the most in memory spill it (it stays in the journal,
-// and reads go there); over TailCacheBytes, those whose batches are to be
+// partitions holding the most in memory spill what readers have read of
+// it, then the rest (it stays in the journal, and reads go there); over
+// TailCacheBytes, those whose batches are to be
 // copied into a segment (which needs them in memory) are sealed early.
 func (l *Log) boundTail(ctx context.Context, parts []*partition) error {
 	bound := l.tailBound.Load()
@@ -244,6 +245,14 @@ func (l *Log) boundTail(ctx context.Context, parts []*partition) error {
 		}
 	}
 	slices.SortFunc(most, func(a, b held) int { return cmp.Compare(b.n, a.n) })
+	// What readers have read already goes first: a reader that keeps up
+	// then never has to go to the journal.
+	for _, h := range most {
+		if l.memBytes.Load() <= bound || ctx.Err() != nil {
+			break
+		}
+		l.trySpillRead(h.p)
+	}
 	for _, h := range most {
 		mem := l.memBytes.Load()
 		if mem <= bound || ctx.Err() != nil {
@@ -295,6 +304,17 @@ func (l *Log) trySpill(p *partition) bool {
 		p.spill()
 	}
 	return link
+}
+
+// trySpillRead spills what readers have read of p's unsealed batches
+// (partition.spillRead) if a seal would link them.
+func (l *Log) trySpillRead(p *partition) {
+	p.mu.RLock()
+	link := l.canLink(p.batches)
+	p.mu.RUnlock()
+	if link {
+		p.spillRead()
+	}
 }
 
 // Seal seals the unsealed data of every partition now, whatever its size

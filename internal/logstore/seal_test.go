@@ -372,6 +372,67 @@ func TestTailCacheStart(t *testing.T) {
 	})
 }
 
+// Over the bound, what readers have read already is spilled first: a
+// reader at the head then finds what it reads next in memory, and the
+// bound does not grow.
+func TestTailSpillsReadFirst(t *testing.T) {
+	const limit, start = 32 << 10, 8 << 10
+	ctx := t.Context()
+	size := len(makeBatch(t, 4, "0"))
+	l := openLog(t, mem.NewStore(), Options{JournalObjects: true, LinkMinBatch: 1,
+		SegmentBytes: 1 << 30, TailCacheBytes: limit, TailCacheStart: start, SealCheckInterval: time.Hour})
+	defer func() { _ = l.Close() }()
+	want := map[uint32][]string{}
+	appendN := func(from, n int) {
+		t.Helper()
+		for i := from; i < from+n; i++ {
+			p := uint32(i % 6)
+			if _, err := l.Append(ctx, PartitionKey{1, 1, p}, makeBatch(t, 4, fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+			for j := range 4 {
+				want[p] = append(want[p], fmt.Sprintf("%d-%d", i, j))
+			}
+		}
+	}
+	// Under the bound, every partition is read to its end.
+	first := start/size - 1
+	appendN(0, first)
+	head := map[uint32]int{}
+	for p := range uint32(6) {
+		if got := payloads(t, l, PartitionKey{1, 1, p}, 0); !slices.Equal(got, want[p]) {
+			t.Fatalf("partition %d reads %q", p, got)
+		}
+		head[p] = len(want[p])
+	}
+	// Then as much again, which takes the tail over the bound.
+	appendN(first, first)
+	if err := l.sealDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.memBytes.Load(); n > start {
+		t.Fatalf("%d bytes in memory, bound %d", n, start)
+	}
+	for p := range uint32(6) {
+		k := PartitionKey{1, 1, p}
+		if got := payloads(t, l, k, uint64(head[p])); !slices.Equal(got, want[p][head[p]:]) {
+			t.Fatalf("partition %d from %d reads %q, want %q", p, head[p], got, want[p][head[p]:])
+		}
+	}
+	if b := l.tailBound.Load(); b != start {
+		t.Fatalf("a read from the head went to the journal: bound %d", b)
+	}
+	// The read batches are in the journal.
+	for p := range uint32(6) {
+		if got := payloads(t, l, PartitionKey{1, 1, p}, 0); !slices.Equal(got, want[p]) {
+			t.Fatalf("partition %d reads %q, want %q", p, got, want[p])
+		}
+	}
+	if b := l.tailBound.Load(); b != limit {
+		t.Fatalf("bound %d after reading spilled batches, want %d", b, limit)
+	}
+}
+
 // A spilled batch that a seal copies (the partition's batches got small on
 // average since) is read back from the journal object into the segment.
 func TestSealCopiesSpilledBatches(t *testing.T) {
