@@ -377,9 +377,14 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 			if loc.file != 0 {
 				sb.file, sb.pos = loc.file, dataPos
 			}
-			if r.part.publish(sb) >= r.part.sealAt || l.overTail() {
+			if r.part.publish(sb) >= r.part.sealAt {
 				select {
 				case l.sealKick <- struct{}{}:
+				default:
+				}
+			} else if l.overTail() {
+				select {
+				case l.tailKick <- struct{}{}:
 				default:
 				}
 			}

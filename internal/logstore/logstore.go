@@ -405,7 +405,8 @@ type Log struct {
 
 	kick      chan struct{} // wakes the flusher
 	flushDone chan struct{} // closed when the flusher has exited
-	sealKick  chan struct{} // wakes the sealer
+	sealKick  chan struct{} // wakes the sealer: a partition is due
+	tailKick  chan struct{} // wakes the sealer: the tail is over its bound
 	sealDone  chan struct{} // closed when the sealer has exited
 	blocks    *blockCache
 	spare     chan []byte  // a frame buffer made ready by the preparer
@@ -447,7 +448,7 @@ func Open(ctx context.Context, store *objstore.Store, opts Options) (*Log, error
 	l := &Log{
 		store: store, opts: opts, log: opts.Logger,
 		kick: make(chan struct{}, 1), flushDone: make(chan struct{}),
-		sealKick: make(chan struct{}, 1), sealDone: make(chan struct{}),
+		sealKick: make(chan struct{}, 1), tailKick: make(chan struct{}, 1), sealDone: make(chan struct{}),
 		spare: make(chan []byte, 1), prepDone: make(chan struct{}), compDone: make(chan struct{}),
 		blocks: newBlockCache(opts.BlockCacheBytes),
 	}

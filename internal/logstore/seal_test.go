@@ -433,6 +433,33 @@ func TestTailSpillsReadFirst(t *testing.T) {
 	}
 }
 
+// An append that takes the tail over its bound wakes the sealer, which
+// spills down to the bound on its own (the sealer's tick is an hour away).
+func TestTailOverBoundWakesSealer(t *testing.T) {
+	const start = 8 << 10
+	ctx := t.Context()
+	s := mem.NewStore()
+	l := openLog(t, s, Options{JournalObjects: true, LinkMinBatch: 1,
+		SegmentBytes: 1 << 30, TailCacheBytes: 4 * start, TailCacheStart: start, SealCheckInterval: time.Hour})
+	defer func() { _ = l.Close() }()
+	size := len(makeBatch(t, 4, "0"))
+	for i := range 2 * start / size {
+		if _, err := l.Append(ctx, PartitionKey{1, 1, uint32(i % 6)}, makeBatch(t, 4, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for l.memBytes.Load() > start {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes in memory 10 s after the appends, bound %d", l.memBytes.Load(), start)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if segs := keysUnder(t, s, "segments/"); len(segs) != 0 {
+		t.Fatalf("segments %q written: the tail is to be spilled, not sealed", segs)
+	}
+}
+
 // A spilled batch that a seal copies (the partition's batches got small on
 // average since) is read back from the journal object into the segment.
 func TestSealCopiesSpilledBatches(t *testing.T) {
