@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/shoalstream/shoal/internal/wire"
 )
 
@@ -36,18 +34,10 @@ func (c *conn) stats(req wire.Request) {
 		ThreadsCount: uint32(runtime.NumGoroutine()),
 	}
 	st.Hostname, _ = os.Hostname()
-	var u unix.Utsname
-	if unix.Uname(&u) == nil {
-		st.KernelVersion = unix.ByteSliceToString(u.Release[:])
-		st.OSVersion = unix.ByteSliceToString(u.Version[:])
-	}
+	st.KernelVersion, st.OSVersion = kernelVersion()
 	st.TotalMemory, st.AvailableMemory = systemMemory()
 	if c.s.opts.DataDir != "" {
-		var fs unix.Statfs_t
-		if unix.Statfs(c.s.opts.DataDir, &fs) == nil {
-			st.FreeDiskSpace = fs.Bavail * uint64(fs.Bsize)
-			st.TotalDiskSpace = fs.Blocks * uint64(fs.Bsize)
-		}
+		st.FreeDiskSpace, st.TotalDiskSpace = diskSpace(c.s.opts.DataDir)
 	}
 	c.ok(req, st.AppendTo(nil))
 }
