@@ -145,7 +145,12 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 			n := len(r.out)
 			more := r.add(data, b.base, b.last)
 			if inMemory && len(r.out) > n {
+				// The caller takes messages up to MaxMessages from the
+				// start: a batch it takes part of is not read through.
 				readTo = b.last + 1
+				if r.opts.MaxMessages > 0 {
+					readTo = min(readTo, r.from+uint64(r.opts.MaxMessages))
+				}
 			}
 			if !more {
 				return r.out, nil

@@ -433,6 +433,42 @@ func TestTailSpillsReadFirst(t *testing.T) {
 	}
 }
 
+// A read that takes part of a batch (MaxMessages) has not read it through:
+// only a batch read to its last message is spilled as read.
+func TestSpillReadPartialBatch(t *testing.T) {
+	ctx := t.Context()
+	l := openLog(t, mem.NewStore(), Options{JournalObjects: true, LinkMinBatch: 1, SegmentBytes: 1 << 30, SealCheckInterval: time.Hour})
+	defer func() { _ = l.Close() }()
+	k := PartitionKey{1, 1, 1}
+	for i := range 2 {
+		if _, err := l.Append(ctx, k, makeBatch(t, 4, fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := l.part(k)
+	if _, err := l.Read(ctx, k, 0, ReadOptions{MaxMessages: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.readTo.Load(); got != 2 {
+		t.Fatalf("read to %d after taking messages 0-1, want 2", got)
+	}
+	if freed := p.spillRead(); freed != 0 {
+		t.Fatalf("spilled %d bytes of a batch read in part", freed)
+	}
+	if _, err := l.Read(ctx, k, 2, ReadOptions{MaxMessages: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.readTo.Load(); got != 4 {
+		t.Fatalf("read to %d after taking messages 2-3, want 4", got)
+	}
+	if freed, size := p.spillRead(), int64(len(makeBatch(t, 4, "0"))); freed != size {
+		t.Fatalf("spilled %d bytes, want the first batch's %d", freed, size)
+	}
+	if got := payloads(t, l, k, 0); len(got) != 8 {
+		t.Fatalf("read %d messages after the spill, want 8", len(got))
+	}
+}
+
 // An append that takes the tail over its bound wakes the sealer, which
 // spills down to the bound on its own (the sealer's tick is an hour away).
 func TestTailOverBoundWakesSealer(t *testing.T) {
