@@ -92,7 +92,7 @@ func TestRecoveryKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Send(ctx, s, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID, ID: 1}, msgs(t, 4), 4); err != nil {
+	if _, err := b.Send(ctx, s, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID, ID: 1}, msgs(t, 4), nil, 4); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.StoreOffset(ctx, s, Consumer{Kind: ConsumerSingle, Key: 9}, ByName("s"), ByName("t"), 1, true, 2); err != nil {
@@ -144,7 +144,7 @@ func TestDeleteAndPurgeDropData(t *testing.T) {
 	s := rootSession(t, b)
 	setup(t, b, s, 1)
 	send := func() uint64 {
-		c, err := b.Send(ctx, s, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID}, msgs(t, 2), 2)
+		c, err := b.Send(ctx, s, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID}, msgs(t, 2), nil, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +229,7 @@ func TestGroupRebalancing(t *testing.T) {
 		}
 	}
 	// A partition polled past its committed offset moves only once committed.
-	if _, err := b.Send(ctx, root, st, tp, Partitioning{Kind: PartitionByID, ID: 0}, msgs(t, 3), 3); err != nil {
+	if _, err := b.Send(ctx, root, st, tp, Partitioning{Kind: PartitionByID, ID: 0}, msgs(t, 3), nil, 3); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.LeaveGroup(members[2], st, tp, g); err != nil {
@@ -314,10 +314,10 @@ func TestPermissions(t *testing.T) {
 	if _, err := b.Login(ctx, bob, "bob", "bob-pass"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Send(ctx, bob, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID}, msgs(t, 1), 1); err != nil {
+	if _, err := b.Send(ctx, bob, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID}, msgs(t, 1), nil, 1); err != nil {
 		t.Fatalf("bob may send to stream 0: %v", err)
 	}
-	_, err := b.Send(ctx, bob, ByName("other"), ByName("t"), Partitioning{Kind: PartitionByID}, msgs(t, 1), 1)
+	_, err := b.Send(ctx, bob, ByName("other"), ByName("t"), Partitioning{Kind: PartitionByID}, msgs(t, 1), nil, 1)
 	mustKind(t, err, KindUnauthorized)
 	_, err = b.Poll(ctx, bob, PollRequest{Consumer: Consumer{Kind: ConsumerSingle}, Stream: ByName("s"), Topic: ByName("t"), Strategy: PollFirst, Count: 1})
 	mustKind(t, err, KindUnauthorized)
@@ -404,7 +404,7 @@ func TestBatchPartitionID(t *testing.T) {
 	if _, err := b.CreateTopic(ctx, s, ByName("s"), "later", 1, nil); err != nil {
 		t.Fatal(err) // its partition 0 has storage id 2
 	}
-	if _, err := b.Send(ctx, s, ByName("s"), ByName("later"), Partitioning{Kind: PartitionByID}, msgs(t, 1), 1); err != nil {
+	if _, err := b.Send(ctx, s, ByName("s"), ByName("later"), Partitioning{Kind: PartitionByID}, msgs(t, 1), nil, 1); err != nil {
 		t.Fatal(err)
 	}
 	res, err := b.Poll(ctx, s, PollRequest{Consumer: Consumer{Kind: ConsumerSingle}, Stream: ByName("s"), Topic: ByName("later"), Strategy: PollFirst, Count: 1})

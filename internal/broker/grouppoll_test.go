@@ -32,7 +32,7 @@ func TestGroupPollRacingRebalance(t *testing.T) {
 	if _, err := b.CreateGroup(ctx, root, ByName("s"), ByName("t"), "g"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Send(ctx, root, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID, ID: 2}, msgs(t, 5), 5); err != nil {
+	if _, err := b.Send(ctx, root, ByName("s"), ByName("t"), Partitioning{Kind: PartitionByID, ID: 2}, msgs(t, 5), nil, 5); err != nil {
 		t.Fatal(err)
 	}
 	// Sealed, so that a poll reads the store, where it can be held.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/shoalstream/shoal/internal/auth"
 	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/logstore"
 )
 
@@ -33,10 +34,19 @@ type Confirmation struct {
 // Send validates a producer's batch and appends it to the partition the
 // partitioning picks. Every failure to resolve the stream, topic or
 // partition is KindNotFound (the protocol answers them all with 20).
-// Send takes data over: it may be stamped in place and kept as the
-// stored batch (a large batch is not copied on its way to storage), so
-// the caller must not use it again.
-func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Partitioning, data []byte, count uint32) (Confirmation, error) {
+// With buf set, data lies in buf's bytes and Send takes both over with
+// the caller's reference to buf: data may be stamped in place and kept as
+// the stored batch (a large batch is not copied on its way to storage),
+// and buf is released once nothing reads it, so the caller must not use
+// either again. With buf nil, data is copied and stays the caller's.
+func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Partitioning, data []byte, buf *bufpool.Buf, count uint32) (Confirmation, error) {
+	if buf != nil {
+		defer func() {
+			if buf != nil { // not handed to the log
+				buf.Release()
+			}
+		}()
+	}
 	// The checksums are verified once, by the log's append (below); the
 	// header's own rules are checked here.
 	h, err := batch.ParseHeader(data)
@@ -82,7 +92,13 @@ func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Pa
 	k := partKey(st.ID, t.ID, t.Partitions[pid].UID)
 	sid, tid := st.ID, t.ID
 	b.mu.RUnlock()
-	stamped, err := b.log.AppendOwnedAs(ctx, k, pid, data)
+	var stamped batch.Header
+	if buf != nil {
+		stamped, err = b.log.AppendOwnedAs(ctx, k, pid, data, buf)
+		buf = nil
+	} else {
+		stamped, err = b.log.AppendAs(ctx, k, pid, data)
+	}
 	switch {
 	case errors.Is(err, batch.ErrBatchChecksum):
 		return Confirmation{}, &Error{Kind: KindBatchChecksum, Msg: "invalid batch checksum", Err: err}
@@ -146,9 +162,22 @@ type PollResult struct {
 	Current   uint64 // the partition's last offset (0 if empty)
 	From      uint64
 	Count     uint32
-	Batches   [][]byte
+	// Batches hold the messages; they are valid until Release.
+	Batches [][]byte
 	// Resync: a group poll failed the group fence (the caller must sync).
 	Resync bool
+	held   *logstore.Held
+}
+
+// Release lets go of the memory Batches lie in, which the log then uses
+// again: the batches must not be used after. A result that is never
+// released only keeps that memory from being used again.
+func (r *PollResult) Release() {
+	if r.held != nil {
+		r.held.Release()
+		r.held = nil
+	}
+	r.Batches = nil
 }
 
 // maxPollBytes keeps a poll reply under the protocol's 64 MiB frame.
@@ -245,7 +274,15 @@ func (b *Broker) Poll(ctx context.Context, s *Session, req PollRequest) (PollRes
 	if req.Count == 0 || start > last {
 		return res, nil
 	}
-	batches, err := b.log.Read(ctx, k, start, logstore.ReadOptions{MaxMessages: int(req.Count), MaxBytes: maxPollBytes})
+	held := new(logstore.Held)
+	batches, err := b.log.Read(ctx, k, start, logstore.ReadOptions{MaxMessages: int(req.Count), MaxBytes: maxPollBytes, Hold: held})
+	// What was read is held until the caller releases the result; a
+	// result without the batches lets go of them here.
+	defer func() {
+		if res.held == nil {
+			held.Release()
+		}
+	}()
 	if err != nil {
 		return PollResult{}, &Error{Kind: KindUnavailable, Msg: "reading the partition failed", Err: err}
 	}
@@ -260,7 +297,7 @@ func (b *Broker) Poll(ctx context.Context, s *Session, req PollRequest) (PollRes
 	if end < from {
 		return res, nil
 	}
-	res.From, res.Count, res.Batches = from, uint32(end-from+1), batches
+	res.From, res.Count, res.Batches, res.held = from, uint32(end-from+1), batches, held
 	var commit *record
 	if req.AutoCommit {
 		commit = &record{Op: opStoreOffset, Stream: sid, Topic: tid, Partition: pid, UID: uid, Offset: end, Max: true}
@@ -280,6 +317,7 @@ func (b *Broker) Poll(ctx context.Context, s *Session, req PollRequest) (PollRes
 		b.mu.Lock()
 		if g.rt.generation != gen || !groupPollable(g, s, pid) {
 			b.mu.Unlock()
+			res.Release()
 			return PollResult{Partition: resyncPartition, Resync: true}, nil
 		}
 		if g.rt.lastPolled == nil {

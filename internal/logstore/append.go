@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/logstore/journal"
 	"github.com/shoalstream/shoal/internal/objstore"
 )
@@ -26,15 +27,19 @@ func (l *Log) Append(ctx context.Context, k PartitionKey, b []byte) (batch.Heade
 // keys a partition's data by a storage id that is never reused). A
 // malformed batch is an error matching batch.ErrInvalid.
 func (l *Log) AppendAs(ctx context.Context, k PartitionKey, partitionID uint32, b []byte) (batch.Header, error) {
-	return l.append(ctx, k, partitionID, b, false)
+	return l.append(ctx, k, partitionID, b, nil, false)
 }
 
 // AppendOwnedAs is AppendAs for a batch the caller hands over: the log may
 // stamp b in place and keep it, as the batch's bytes in the journal write
 // and in the partition's tail, instead of copying it (it does for large
-// batches). The caller must not use b again, whatever the result.
-func (l *Log) AppendOwnedAs(ctx context.Context, k PartitionKey, partitionID uint32, b []byte) (batch.Header, error) {
-	return l.append(ctx, k, partitionID, b, true)
+// batches). b lies in buf's bytes, unless buf is nil (b is then memory
+// the garbage collector frees), and the log takes over the caller's
+// reference to buf: it releases it once nothing reads b any more, so the
+// buffer is used again. The caller must not use b or buf again, whatever
+// the result.
+func (l *Log) AppendOwnedAs(ctx context.Context, k PartitionKey, partitionID uint32, b []byte, buf *bufpool.Buf) (batch.Header, error) {
+	return l.append(ctx, k, partitionID, b, buf, true)
 }
 
 // refBatchBytes is the size from which a batch handed over is kept where
@@ -42,14 +47,16 @@ func (l *Log) AppendOwnedAs(ctx context.Context, k PartitionKey, partitionID uin
 // cheap and keeps small batches together.
 const refBatchBytes = 64 << 10
 
-func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b []byte, owned bool) (batch.Header, error) {
+func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b []byte, buf *bufpool.Buf, owned bool) (batch.Header, error) {
 	h, err := batch.Validate(b)
 	if err != nil {
+		release(buf)
 		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
 	}
 	l.mu.Lock()
 	if err := l.writableLocked(); err != nil {
 		l.mu.Unlock()
+		release(buf)
 		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
 	}
 	p := l.partLocked(k)
@@ -63,10 +70,11 @@ func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b 
 	f := l.mu.open
 	f.eager = true
 	var rec, data, ref []byte
+	var refBuf *bufpool.Buf
 	if owned && len(b) >= refBatchBytes {
 		f.reserveLocked(journal.RecordHeaderSize + batchRecordHeader)
 		rec = f.fb.AddRecordRef(journal.RecordBatch, batchRecordHeader, b)
-		data, ref = b, b
+		data, ref, refBuf = b, b, buf
 	} else {
 		f.reserveLocked(journal.RecordHeaderSize + batchRecordHeader + len(b))
 		rec = f.fb.AddRecord(journal.RecordBatch, batchRecordHeader+len(b))
@@ -79,6 +87,7 @@ func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b 
 		end:  journal.FrameHeaderSize + f.fb.BodyLen(),
 		bend: f.fb.BufferLen(),
 		ref:  ref,
+		buf:  refBuf,
 		b:    storedBatch{base: h.BaseOffset, last: h.LastOffset(), ts: h.BaseTimestamp, size: int64(len(b))},
 	})
 	p.next += uint64(h.Count)
@@ -86,6 +95,7 @@ func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b 
 	l.mu.Unlock()
 	if ref == nil {
 		copy(data, b)
+		release(buf) // copied: the caller's buffer is not needed
 	}
 	h.Checksum = batch.Stamp(data, h.PartitionID, h.BaseOffset, h.BaseTimestamp)
 	f.copying.Done()
@@ -371,7 +381,11 @@ func (l *Log) flush(f *openFrame, seq uint64, sem chan struct{}, st *flushState)
 			sb := r.b
 			sb.data = payload[batchRecordHeader:]
 			if r.ref != nil {
-				sb.data = r.ref
+				// The partition takes over the frame's reference.
+				sb.data, sb.buf = r.ref, r.buf
+				if r.buf != nil {
+					sb.gen = r.buf.Gen()
+				}
 			}
 			sb.seq = seq
 			if loc.file != 0 {
@@ -512,4 +526,11 @@ func (l *Log) isOurs(key string, frame journal.Built) (bool, error) {
 		got = got[len(p):]
 	}
 	return true, nil
+}
+
+// release gives back a reference to buf, if there is one.
+func release(buf *bufpool.Buf) {
+	if buf != nil {
+		buf.Release()
+	}
 }

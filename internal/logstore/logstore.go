@@ -12,7 +12,11 @@
 // copy in parallel; a frame is sealed (CRC) only once those copies are done.
 // A batch handed over (AppendOwnedAs) of 64 KiB or more is not copied: it
 // is stamped where it is, the frame holds it by reference, and it is
-// written from there and kept there as the partition's tail. A preparer
+// written from there and kept there as the partition's tail. When it lies
+// in a buffer of a bufpool.Pool, the partition holds a reference to that
+// buffer until it drops the batch from memory (a spill, a seal, a drop),
+// and reads retain it while they use it (ReadOptions.Hold): the last
+// release gives the buffer back to its pool, for the next request. A preparer
 // goroutine keeps the next frame's buffer ready. A flusher goroutine cuts the
 // open frame when the previous flush is done and data is waiting, or when
 // the frame is full (it reaches Options.FlushBytes, or one more batch like
@@ -164,6 +168,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/logstore/journal"
 	"github.com/shoalstream/shoal/internal/logstore/segment"
 	"github.com/shoalstream/shoal/internal/objstore"
@@ -557,11 +562,12 @@ type frameRecord struct {
 	trim   bool       // a trim record: drop segments before trimTo
 	drop   bool       // a drop record: forget the partition
 	trimTo uint64
-	lazy   bool        // an AppendMetaLazy record
-	end    int         // where the record ends in the frame
-	bend   int         // where its bytes in the frame's buffer end (FrameBuilder.BufferLen)
-	ref    []byte      // the batch held by reference, if it is (AppendOwnedAs)
-	b      storedBatch // a batch record's offsets (its bytes are set at publish)
+	lazy   bool         // an AppendMetaLazy record
+	end    int          // where the record ends in the frame
+	bend   int          // where its bytes in the frame's buffer end (FrameBuilder.BufferLen)
+	ref    []byte       // the batch held by reference, if it is (AppendOwnedAs)
+	buf    *bufpool.Buf // the buffer ref lies in, if it came from a pool; the frame holds its reference
+	b      storedBatch  // a batch record's offsets (its bytes are set at publish)
 }
 
 // openFrame is the frame being filled by appends.

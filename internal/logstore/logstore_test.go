@@ -43,7 +43,9 @@ func makePaddedBatch(t testing.TB, n int, tag string, pad int) []byte {
 // payloads returns the payloads of the messages at offsets ≥ from.
 func payloads(t testing.TB, l *Log, k PartitionKey, from uint64) []string {
 	t.Helper()
-	bs, err := l.Read(context.Background(), k, from, ReadOptions{})
+	var held Held
+	defer held.Release()
+	bs, err := l.Read(context.Background(), k, from, ReadOptions{Hold: &held})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/objstore"
 	"github.com/shoalstream/shoal/internal/objstore/fs"
 	"github.com/shoalstream/shoal/internal/objstore/mem"
@@ -53,12 +54,16 @@ type modelRun struct {
 	backend objstore.Backend
 	faulty  *objstoretest.Faulty
 	faults  bool
-	opts    Options
-	l       *Log
-	meta    *metaState
-	o       oracle
-	keys    []PartitionKey
-	log     []string // what happened, for the failure message
+	// pool lends the buffers of the batches handed over; a buffer it
+	// hands out again is overwritten at once, so a batch the log let go
+	// of but still serves reads wrong.
+	pool *bufpool.Pool
+	opts Options
+	l    *Log
+	meta *metaState
+	o    oracle
+	keys []PartitionKey
+	log  []string // what happened, for the failure message
 }
 
 // modelFailure carries a failed check out of a model run, so that the run
@@ -141,7 +146,9 @@ func (m *modelRun) checkRead(k PartitionKey, from uint64) {
 }
 
 func (m *modelRun) read(k PartitionKey, from uint64) ([]string, error) {
-	bs, err := m.l.Read(context.Background(), k, from, ReadOptions{})
+	var held Held
+	defer held.Release()
+	bs, err := m.l.Read(context.Background(), k, from, ReadOptions{Hold: &held})
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +164,29 @@ func (m *modelRun) read(k PartitionKey, from uint64) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// reuseFree hands out every free buffer of the pool and overwrites it, as
+// requests read into them would, then gives them back: a batch the log let
+// go of but still serves then reads wrong.
+func (m *modelRun) reuseFree() {
+	var taken []*bufpool.Buf
+	for size := bufpool.MinSize; size <= refBatchBytes+16<<10; size += 4 << 10 {
+		for {
+			b, reused := m.pool.Get(size)
+			if !reused {
+				break // left to the garbage collector, not added to the pool
+			}
+			// Where the batch starts and its first messages are.
+			for i := range 4 << 10 {
+				b.Bytes()[i] = 0xAA
+			}
+			taken = append(taken, b)
+		}
+	}
+	for _, b := range taken {
+		b.Release()
+	}
 }
 
 func (m *modelRun) step(i int) {
@@ -187,7 +217,13 @@ func (m *modelRun) step(i int) {
 		b := makePaddedBatch(m.t, n, tag, pad)
 		var err error
 		if owned {
-			_, err = m.l.AppendOwnedAs(ctx, k, k.Partition, b)
+			// In a buffer of the pool, after a request's header as the
+			// server reads it.
+			at := m.rng.IntN(300)
+			buf, _ := m.pool.Get(at + len(b))
+			data := buf.Bytes()[at : at+len(b)]
+			copy(data, b)
+			_, err = m.l.AppendOwnedAs(ctx, k, k.Partition, data, buf)
 		} else {
 			_, err = m.l.Append(ctx, k, b)
 		}
@@ -293,6 +329,7 @@ func runModel(t *testing.T, newBackend func() objstore.Backend, seed uint64, fau
 func runModelSteps(t *testing.T, backend objstore.Backend, seed uint64, faults, objects bool, steps int) (failure string) {
 	m := &modelRun{
 		t: t, rng: rand.New(rand.NewPCG(seed, seed+1)), backend: backend, faulty: objstoretest.NewFaulty(backend), faults: faults,
+		pool: bufpool.New(16 << 20),
 		opts: Options{
 			SegmentBytes: 2 << 10, IndexInterval: 256, MaxInflightFlushes: 2,
 			RetryBackoff: time.Millisecond, MaxRetryBackoff: 5 * time.Millisecond,
@@ -323,6 +360,7 @@ func runModelSteps(t *testing.T, backend objstore.Backend, seed uint64, faults, 
 	m.open()
 	for i := range steps {
 		m.step(i)
+		m.reuseFree()
 	}
 	m.faulty.Clear()
 	if err := m.l.Close(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/logstore/journal"
 	"github.com/shoalstream/shoal/internal/logstore/segment"
 )
@@ -21,6 +22,12 @@ type storedBatch struct {
 	// data is the batch, or nil once it was spilled from memory (see
 	// partition.spill): it is then read back from where the journal has it.
 	data []byte
+	// buf is the recycled buffer data lies in, if it does (AppendOwnedAs),
+	// and gen its generation: the partition holds one reference until it
+	// drops data. A reader whose view may be stale retains it with
+	// TryRetain(gen) before it uses data (see holdData).
+	buf *bufpool.Buf
+	gen uint32
 	// Where the batch is in the journal: in the file or object
 	// journal/<file>, at pos (file is 0 for a batch read back from a
 	// segment). A linked segment points there.
@@ -131,7 +138,8 @@ func (p *partition) publish(b storedBatch) int64 {
 }
 
 // dropBatchesLocked drops the first n unsealed batches (now sealed) from p's
-// accounts (p.mu is held); the caller drops them from p.batches.
+// accounts and lets go of their buffers (p.mu is held); the caller drops
+// them from p.batches.
 func (p *partition) dropBatchesLocked(n int) {
 	for _, b := range p.batches[:n] {
 		p.unsealedBytes -= b.size
@@ -139,8 +147,26 @@ func (p *partition) dropBatchesLocked(n int) {
 		if b.data != nil {
 			p.memBytes -= b.size
 			p.mem.Add(-b.size)
+			if b.buf != nil {
+				b.buf.Release()
+			}
 		}
 	}
+}
+
+// holdData returns b's bytes if they are in memory, retaining their buffer
+// for the caller (who releases it once done: held is true then). A view of
+// p.batches may be stale: a batch whose buffer was let go since (spilled or
+// sealed, and maybe handed out again) has no bytes here, and is read from
+// where the journal has it, as if it had been spilled.
+func (b *storedBatch) holdData() (data []byte, held bool) {
+	if b.data == nil || b.buf == nil {
+		return b.data, false
+	}
+	if !b.buf.TryRetain(b.gen) {
+		return nil, false
+	}
+	return b.data, true
 }
 
 // spill drops p's unsealed batches from memory: they stay in the journal,
@@ -174,10 +200,15 @@ func (p *partition) spillBefore(to uint64) int64 {
 	if freed == 0 {
 		return 0
 	}
-	// Readers hold views of p.batches: change a copy.
+	// Readers hold views of p.batches: change a copy. Those that read
+	// the old one retain the buffers they use (holdData) before this lets
+	// go of them.
 	bs := slices.Clone(p.batches)
 	for i := range bs[:n] {
-		bs[i].data = nil
+		if bs[i].buf != nil && bs[i].data != nil {
+			bs[i].buf.Release()
+		}
+		bs[i].data, bs[i].buf = nil, nil
 	}
 	p.batches = bs
 	p.mem.Add(-freed)

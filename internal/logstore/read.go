@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/shoalstream/shoal/internal/batch"
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/logstore/segment"
 )
 
@@ -19,7 +20,32 @@ type ReadOptions struct {
 	// MaxBytes stops the read before a batch that would take the total
 	// past it, but always returns at least one batch (0: no limit).
 	MaxBytes int
+	// Hold, if set, is given the buffers of the batches the read returns
+	// from the partition's tail in memory: those batches are valid until
+	// Hold.Release, and their buffers are used again after it. Without
+	// Hold they are the caller's for good, and their buffers are never
+	// used again.
+	Hold *Held
 }
+
+// Held is what reads hold of the partitions' tails in memory (see
+// ReadOptions.Hold). The zero value holds nothing.
+type Held struct {
+	bufs []*bufpool.Buf
+}
+
+// Release lets go of everything h holds: the batches read with it must
+// not be used after. h can hold more again after.
+func (h *Held) Release() {
+	for _, b := range h.bufs {
+		b.Release()
+	}
+	clear(h.bufs)
+	h.bufs = h.bufs[:0]
+}
+
+// add takes over a reference to b.
+func (h *Held) add(b *bufpool.Buf) { h.bufs = append(h.bufs, b) }
 
 // view is a consistent snapshot of a partition's read side.
 type view struct {
@@ -127,9 +153,13 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 	}()
 	j := sort.Search(len(v.batches), func(j int) bool { return v.batches[j].last >= r.from })
 	for j < len(v.batches) {
-		run := [][]byte{v.batches[j].data}
-		if run[0] == nil {
-			l.tailMissed()
+		data, held := v.batches[j].holdData()
+		run := [][]byte{data}
+		inMemory := data != nil
+		if !inMemory {
+			if v.batches[j].data == nil {
+				l.tailMissed() // not a view that went stale while read
+			}
 			want := uint64(linkSpan)
 			if r.opts.MaxBytes > 0 {
 				want = uint64(max(r.opts.MaxBytes-r.bytes, 0))
@@ -139,11 +169,20 @@ func (l *Log) Read(ctx context.Context, k PartitionKey, offset uint64, opts Read
 				return r.out, err
 			}
 		}
-		inMemory := v.batches[j].data != nil
 		for _, data := range run {
 			b := &v.batches[j]
 			n := len(r.out)
 			more := r.add(data, b.base, b.last)
+			if held {
+				switch {
+				case len(r.out) == n: // not taken
+					b.buf.Release()
+				case r.opts.Hold != nil:
+					r.opts.Hold.add(b.buf)
+				}
+				// Without Hold the reference is the caller's for good:
+				// the buffer is left to the garbage collector.
+			}
 			if inMemory && len(r.out) > n {
 				// The caller takes messages up to MaxMessages from the
 				// start: a batch it takes part of is not read through.

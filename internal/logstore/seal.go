@@ -391,7 +391,18 @@ func (l *Log) canLink(batches []storedBatch) bool {
 
 // writeCopy writes batches as a segment object holding them.
 func (l *Log) writeCopy(ctx context.Context, k PartitionKey, batches []storedBatch) (*segInfo, error) {
-	// Spilled batches are read back first (batches is the caller's copy).
+	// The batches in memory are held while they are written (a spill may
+	// let go of them meanwhile); those spilled are read back first
+	// (batches is the caller's copy).
+	var held Held
+	defer held.Release()
+	for i := range batches {
+		data, ok := batches[i].holdData()
+		if ok {
+			held.add(batches[i].buf)
+		}
+		batches[i].data = data
+	}
 	for i := 0; i < len(batches); i++ {
 		if batches[i].data == nil {
 			run, err := l.spilled(ctx, batches[i:], linkSpan)

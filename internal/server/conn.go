@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/shoalstream/shoal/internal/broker"
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/wire"
 )
 
-// keepBuffer is the largest read or reply buffer a connection keeps
-// between requests.
-const keepBuffer = 8 << 20
+// keepBuffer is the largest reply buffer a connection keeps between
+// requests, and the largest read buffer made ready ahead of a request.
+const keepBuffer = bufpool.MaxSize
 
 // conn is one client connection, served by one goroutine.
 type conn struct {
@@ -30,11 +31,16 @@ type conn struct {
 	fence  uint64 // bound session fence; 0 while not logged in
 	client wire.Uint128
 	hdr    [wire.HeaderSize]byte
-	buf    []byte // frame read buffer; nil once handed over (send)
+	// small is the read buffer of frames under bufpool.MinSize, kept from
+	// request to request; a larger frame is read into big, a buffer of
+	// the server's pool, handed over with a send (the log keeps the batch
+	// where it is) and released after any other request.
+	small []byte
+	big   *bufpool.Buf
 	// next delivers the read buffer being made ready while a send that took
-	// buf waits for storage (see prepareNext); nil when none is. It is let
+	// big waits for storage (see prepareNext); nil when none is. It is let
 	// go when no request comes for spareHold.
-	next      chan []byte
+	next      chan *bufpool.Buf
 	spareHold time.Duration
 	out       []byte // reply buffer
 	stopped   atomic.Bool
@@ -65,6 +71,8 @@ func (c *conn) serve() {
 			c.log.Error("connection handler panicked; closing the connection", "panic", r, "stack", string(debug.Stack()))
 		}
 		c.cancel()
+		c.releaseBig()
+		c.dropNext()
 		c.sess.Close()
 		c.s.forget(c) // before the close: a client that sees EOF may connect again at once
 		_ = c.nc.Close()
@@ -86,14 +94,13 @@ func (c *conn) serve() {
 				return
 			}
 		}
-		// Buffers are reused from request to request (a producer's or
-		// consumer's frames are about the same size each time), but one
-		// past keepBuffer is let go rather than held by an idle connection.
+		// A large frame's buffer that no send took goes back to the pool.
+		c.releaseBig()
+		// The reply buffer is reused from request to request (a consumer's
+		// replies are about the same size each time), but one past
+		// keepBuffer is let go rather than held by an idle connection.
 		if cap(c.out) > keepBuffer {
 			c.out = nil
-		}
-		if cap(c.buf) > keepBuffer {
-			c.buf = nil
 		}
 		if !keep {
 			return
@@ -116,14 +123,16 @@ func (c *conn) readFrame() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cap(c.buf) < n && n >= prepareBytes && c.next != nil {
-		c.buf = <-c.next
-		c.next = nil
+	var f []byte
+	if n < bufpool.MinSize {
+		if cap(c.small) < n {
+			c.small = make([]byte, n)
+		}
+		f = c.small[:n]
+	} else {
+		c.big = c.takeBuffer(n)
+		f = c.big.Bytes()[:n:n]
 	}
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n)
-	}
-	f := c.buf[:n]
 	copy(f, h)
 	if _, err := io.ReadFull(c.br, f[wire.HeaderSize:]); err != nil {
 		if err == io.EOF {
@@ -156,7 +165,46 @@ func (c *conn) awaitRequest(b []byte) error {
 		if err == nil || !holding || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return err
 		}
+		c.dropNext()
+	}
+}
+
+// takeBuffer returns a buffer of the pool for a frame of n bytes: the one
+// made ready (prepareNext) if it is large enough, else one from the pool.
+func (c *conn) takeBuffer(n int) *bufpool.Buf {
+	if c.next != nil {
+		b := <-c.next
 		c.next = nil
+		if len(b.Bytes()) >= n {
+			return b
+		}
+		b.Release()
+	}
+	b, _ := c.s.pool.Get(n)
+	return b
+}
+
+// releaseBig gives the current frame's pool buffer back, if a send did not
+// take it.
+func (c *conn) releaseBig() {
+	if c.big != nil {
+		c.big.Release()
+		c.big = nil
+	}
+}
+
+// dropNext lets go of the buffer being made ready, if there is one.
+func (c *conn) dropNext() {
+	next := c.next
+	if next == nil {
+		return
+	}
+	c.next = nil
+	select {
+	case b := <-next:
+		b.Release()
+	default:
+		go func() { (<-next).Release() }()
 	}
 }
 
@@ -178,31 +226,30 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-// prepareBytes is the size from which a read buffer handed over with a
-// send is replaced ahead of the next request (prepareNext). Smaller ones
-// come from the allocator's size classes, whose memory is reused at once;
-// ones past keepBuffer are not kept by an idle connection either.
-const prepareBytes = 64 << 10
-
 // prepareNext starts making a read buffer of size bytes ready for the
 // next request, beside the send that took the current one and waits for
-// storage: allocated (the collector's assist for it is paid there) and
-// every page faulted in. A buffer the size of a large batch comes from
-// memory the runtime may have given back to the system, and a request read
-// into it waited for the faults: on the 2-core VM here, S3 pinned-producer
-// requests at 100 MB/s took 16-18 ms to read at p90 (25-31 ms at p99) from
-// their first byte, most of them already whole in the socket; read into
-// prepared buffers, 2-3 ms (14-18 ms).
+// storage: from the pool, or, when the pool has none, allocated (the
+// collector's assist for it is paid there) and every page faulted in. A
+// new buffer the size of a large batch comes from memory the runtime may
+// have given back to the system, and a request read into it waited for
+// the faults: on the 2-core VM here, S3 pinned-producer requests at 100
+// MB/s took 16-18 ms to read at p90 (25-31 ms at p99) from their first
+// byte, most of them already whole in the socket; read into prepared
+// buffers, 2-3 ms (14-18 ms). Sizes outside the pool's (bufpool.MinSize
+// to MaxSize) are not prepared.
 func (c *conn) prepareNext(size int) {
-	if size < prepareBytes || size > keepBuffer || c.next != nil {
+	if size < bufpool.MinSize || size > keepBuffer || c.next != nil {
 		return
 	}
-	next := make(chan []byte, 1)
+	next := make(chan *bufpool.Buf, 1)
 	c.next = next
 	go func() {
-		b := make([]byte, size)
-		for i := 0; i < len(b); i += pageBytes {
-			b[i] = 0
+		b, reused := c.s.pool.Get(size)
+		if !reused {
+			data := b.Bytes()
+			for i := 0; i < len(data); i += pageBytes {
+				data[i] = 0
+			}
 		}
 		next <- b
 	}()

@@ -479,11 +479,15 @@ func (c *conn) send(req wire.Request, body []byte) {
 	case wire.PartitionByMessageKey:
 		p.KeyHash = xxhash.Checksum32(r.Partitioning.Value) // the protocol's key hash (messages.md §1.2)
 	}
-	// The broker may keep the batch where it arrived (Broker.Send): the
-	// next request is read into a new buffer, made ready meanwhile.
-	c.prepareNext(cap(c.buf))
-	conf, err := c.s.b.Send(c.ctx, c.sess, ident(r.Stream), ident(r.Topic), p, r.Batch, r.MessagesCount)
-	c.buf = nil
+	// A large batch is handed over with its buffer: the broker may keep it
+	// where it arrived (Broker.Send), and the next request is read into
+	// another, made ready meanwhile. A small one is copied.
+	buf := c.big
+	if buf != nil {
+		c.big = nil
+		c.prepareNext(len(buf.Bytes()))
+	}
+	conf, err := c.s.b.Send(c.ctx, c.sess, ident(r.Stream), ident(r.Topic), p, r.Batch, buf, r.MessagesCount)
 	if err != nil {
 		c.fail(req, err)
 		return
@@ -508,6 +512,7 @@ func (c *conn) poll(req wire.Request, body []byte) {
 		c.fail(req, err)
 		return
 	}
+	defer res.Release() // copied into the reply below
 	size := wire.HeaderSize + wire.PollPrefixSize
 	for _, bt := range res.Batches {
 		size += len(bt)

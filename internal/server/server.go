@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/shoalstream/shoal/internal/broker"
+	"github.com/shoalstream/shoal/internal/bufpool"
 	"github.com/shoalstream/shoal/internal/wire"
 )
 
@@ -45,7 +46,12 @@ type Options struct {
 	Version string
 	// DataDir is where disk space is measured for stats ("" for none).
 	DataDir string
-	Logger  *slog.Logger
+	// BufferPoolBytes is how much memory the read buffers of large
+	// requests keep once the log is done with them, to read requests
+	// into again (0: 64 MiB; negative: none, every buffer is left to the
+	// garbage collector). See package bufpool.
+	BufferPoolBytes int64
+	Logger          *slog.Logger
 }
 
 // Server serves the protocol for one broker.
@@ -57,11 +63,20 @@ type Server struct {
 	fences atomic.Uint64 // session fences, strictly increasing
 	start  time.Time
 
+	// pool recycles the read buffers of large requests; Serve trims it
+	// every trimEvery until Shutdown closes quit.
+	pool *bufpool.Pool
+	quit chan struct{}
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
 	wg     sync.WaitGroup
 }
+
+// trimEvery is how often the buffer pool lets go of what was not needed:
+// an idle server's pool is empty after twice that.
+const trimEvery = 5 * time.Second
 
 // New returns a server for b.
 func New(b *broker.Broker, opts Options) *Server {
@@ -89,7 +104,34 @@ func New(b *broker.Broker, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Server{opts: opts, b: b, log: opts.Logger, conns: map[*conn]struct{}{}, start: time.Now()}
+	switch {
+	case opts.BufferPoolBytes == 0:
+		opts.BufferPoolBytes = 64 << 20
+	case opts.BufferPoolBytes < 0:
+		opts.BufferPoolBytes = 0
+	}
+	return &Server{
+		opts: opts, b: b, log: opts.Logger, conns: map[*conn]struct{}{}, start: time.Now(),
+		pool: bufpool.New(opts.BufferPoolBytes), quit: make(chan struct{}),
+	}
+}
+
+// BufferStats returns the counters of the pool that recycles the read
+// buffers of large requests.
+func (s *Server) BufferStats() bufpool.Stats { return s.pool.Stats() }
+
+// trimPool trims the buffer pool every trimEvery until Shutdown.
+func (s *Server) trimPool() {
+	t := time.NewTicker(trimEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.pool.Trim()
+		case <-s.quit:
+			return
+		}
+	}
 }
 
 // Listen binds the listener; Addr is valid after it.
@@ -117,6 +159,11 @@ func (s *Server) Serve() error {
 		}
 	}
 	s.log.Info("listening", "address", s.ln.Addr().String(), "tls", s.opts.TLS != nil)
+	s.mu.Lock()
+	if !s.closed {
+		s.wg.Go(s.trimPool)
+	}
+	s.mu.Unlock()
 	var delay time.Duration
 	for {
 		nc, err := s.ln.Accept()
@@ -167,6 +214,9 @@ func (s *Server) forget(c *conn) {
 // the caller's to close after.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.quit)
+	}
 	s.closed = true
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {

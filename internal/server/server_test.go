@@ -17,6 +17,7 @@ import (
 	"github.com/shoalstream/shoal/internal/auth"
 	"github.com/shoalstream/shoal/internal/batch"
 	"github.com/shoalstream/shoal/internal/broker"
+	"github.com/shoalstream/shoal/internal/logstore"
 	"github.com/shoalstream/shoal/internal/objstore"
 	"github.com/shoalstream/shoal/internal/objstore/mem"
 	"github.com/shoalstream/shoal/internal/wire"
@@ -38,8 +39,14 @@ func testLogger() *slog.Logger {
 // startServer runs a broker on back and a server on a free port.
 func startServer(t *testing.T, back *mem.Backend, opts Options) *testServer {
 	t.Helper()
+	return startServerWith(t, back, opts, logstore.Options{})
+}
+
+// startServerWith is startServer with the broker's log options.
+func startServerWith(t *testing.T, back *mem.Backend, opts Options, logOpts logstore.Options) *testServer {
+	t.Helper()
 	store := objstore.New(back, objstore.Options{})
-	b, err := broker.Open(context.Background(), store, broker.Options{PasswordParams: cheap, Logger: testLogger(), Storage: "memory"})
+	b, err := broker.Open(context.Background(), store, broker.Options{Log: logOpts, PasswordParams: cheap, Logger: testLogger(), Storage: "memory"})
 	if err != nil {
 		t.Fatal(err)
 	}
