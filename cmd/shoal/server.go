@@ -133,6 +133,10 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 		MaxFrameSize: int(cfg.TCP.MaxFrameSize.Bytes()), IdleTimeout: cfg.TCP.IdleTimeout.Std(),
 		ReadTimeout: cfg.TCP.ReadTimeout.Std(), WriteTimeout: cfg.TCP.ReadTimeout.Std(),
 		Version: "shoal " + version(), DataDir: dataDir, Logger: log,
+		// A seal or spill lets go of a partition's whole tail at once: the
+		// pool keeps as much free as the tails a seal links start bounded
+		// at (logstore.Options.TailCacheStart).
+		BufferPoolBytes: cfg.Segment.TailCache.Bytes() / 4,
 	})
 	if err := srv.Listen(); err != nil {
 		_ = b.Close()
@@ -156,6 +160,8 @@ func runServer(ctx context.Context, path, pprofAddr string, env environment) err
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("connections did not finish in time; closed them", "err", err)
 	}
+	bs := srv.BufferStats()
+	log.Info("request buffers", "handed_out", bs.Gets, "reused", bs.Reused, "let_go", bs.Dropped)
 	if err := b.Close(); err != nil {
 		log.Error("closing the log failed", "err", err)
 		_ = store.Close()
