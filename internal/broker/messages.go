@@ -40,13 +40,7 @@ type Confirmation struct {
 // and buf is released once nothing reads it, so the caller must not use
 // either again. With buf nil, data is copied and stays the caller's.
 func (b *Broker) Send(ctx context.Context, s *Session, stream, topic Ident, p Partitioning, data []byte, buf *bufpool.Buf, count uint32) (Confirmation, error) {
-	if buf != nil {
-		defer func() {
-			if buf != nil { // not handed to the log
-				buf.Release()
-			}
-		}()
-	}
+	defer func() { buf.Release() }() // nil once handed to the log
 	// The checksums are verified once, by the log's append (below); the
 	// header's own rules are checked here.
 	h, err := batch.ParseHeader(data)

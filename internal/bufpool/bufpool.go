@@ -223,8 +223,12 @@ func (b *Buf) TryRetain(gen uint32) bool {
 
 // Release gives back one reference. The last one moves the generation on
 // and returns the buffer to its pool: the caller must not touch its bytes
-// again.
+// again. Release of a nil Buf does nothing, so a holder of memory that may
+// or may not come from a pool can release it either way.
 func (b *Buf) Release() {
+	if b == nil {
+		return
+	}
 	for {
 		s := b.state.Load()
 		refs := s & refMask

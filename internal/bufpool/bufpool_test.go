@@ -151,6 +151,8 @@ func TestMisuse(t *testing.T) {
 	b.Release()
 	mustPanic(t, "a second Release", b.Release)
 	mustPanic(t, "Retain with no reference", b.Retain)
+	var none *Buf
+	none.Release() // memory from no pool: nothing to give back
 }
 
 func mustPanic(t *testing.T, what string, f func()) {

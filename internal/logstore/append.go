@@ -50,13 +50,13 @@ const refBatchBytes = 64 << 10
 func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b []byte, buf *bufpool.Buf, owned bool) (batch.Header, error) {
 	h, err := batch.Validate(b)
 	if err != nil {
-		release(buf)
+		buf.Release()
 		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
 	}
 	l.mu.Lock()
 	if err := l.writableLocked(); err != nil {
 		l.mu.Unlock()
-		release(buf)
+		buf.Release()
 		return batch.Header{}, fmt.Errorf("append to %s: %w", k, err)
 	}
 	p := l.partLocked(k)
@@ -95,7 +95,7 @@ func (l *Log) append(ctx context.Context, k PartitionKey, partitionID uint32, b 
 	l.mu.Unlock()
 	if ref == nil {
 		copy(data, b)
-		release(buf) // copied: the caller's buffer is not needed
+		buf.Release() // copied: the caller's buffer is not needed
 	}
 	h.Checksum = batch.Stamp(data, h.PartitionID, h.BaseOffset, h.BaseTimestamp)
 	f.copying.Done()
@@ -526,11 +526,4 @@ func (l *Log) isOurs(key string, frame journal.Built) (bool, error) {
 		got = got[len(p):]
 	}
 	return true, nil
-}
-
-// release gives back a reference to buf, if there is one.
-func release(buf *bufpool.Buf) {
-	if buf != nil {
-		buf.Release()
-	}
 }

@@ -147,9 +147,7 @@ func (p *partition) dropBatchesLocked(n int) {
 		if b.data != nil {
 			p.memBytes -= b.size
 			p.mem.Add(-b.size)
-			if b.buf != nil {
-				b.buf.Release()
-			}
+			b.buf.Release()
 		}
 	}
 }
@@ -205,7 +203,7 @@ func (p *partition) spillBefore(to uint64) int64 {
 	// go of them.
 	bs := slices.Clone(p.batches)
 	for i := range bs[:n] {
-		if bs[i].buf != nil && bs[i].data != nil {
+		if bs[i].data != nil {
 			bs[i].buf.Release()
 		}
 		bs[i].data, bs[i].buf = nil, nil

@@ -187,10 +187,8 @@ func (c *conn) takeBuffer(n int) *bufpool.Buf {
 // releaseBig gives the current frame's pool buffer back, if a send did not
 // take it.
 func (c *conn) releaseBig() {
-	if c.big != nil {
-		c.big.Release()
-		c.big = nil
-	}
+	c.big.Release()
+	c.big = nil
 }
 
 // dropNext lets go of the buffer being made ready, if there is one.
